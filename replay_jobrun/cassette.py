@@ -1,0 +1,372 @@
+"""Load and save vcrpy cassettes: the format, the metadata block, atomic writes.
+
+A cassette on disk is plain vcrpy YAML (``version: 1`` + ``interactions``),
+so stock vcrpy and pytest-recording replay it. replay_jobrun adds a
+``metadata.replay_jobrun`` block that vcrpy carries along untouched, and
+writes files to be reviewed in pull requests: headers as text (never base64
+``!!binary``), JSON bodies pretty-printed with sorted keys as YAML block
+literals, volatile headers dropped, so a re-recording's diff shows changed
+fields line by line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CassetteFormatError
+
+VCR_FORMAT_VERSION = 1
+METADATA_KEY = "replay_jobrun"
+# Bumped when the metadata block changes shape; load() migrates older ones.
+METADATA_VERSION = 1
+
+Headers = Mapping[str, Sequence[str]]
+
+try:  # libyaml is ~15x faster than the pure-Python loader on a cassette.
+    _BaseLoader: type[Any] = yaml.CSafeLoader
+    _BaseDumper: type[Any] = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+    _BaseDumper = yaml.SafeDumper
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that also reads the harmless Python tags old vcrpy wrote."""
+
+
+def _python_str(loader: Any, node: Any) -> Any:
+    return loader.construct_scalar(node)
+
+
+def _python_tuple(loader: Any, node: Any) -> Any:
+    return tuple(loader.construct_sequence(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:python/str", _python_str)
+_Loader.add_constructor("tag:yaml.org,2002:python/unicode", _python_str)
+_Loader.add_constructor("tag:yaml.org,2002:python/tuple", _python_tuple)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """Writes multi-line strings (pretty JSON bodies) as reviewable block literals."""
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    uri: str
+    headers: Headers = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    status: int
+    reason: str
+    headers: Headers = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, case-insensitively."""
+        wanted = name.lower()
+        for key, values in self.headers.items():
+            if key.lower() == wanted and values:
+                return values[0]
+        return None
+
+    def decoded_body(self) -> bytes:
+        """The body as the client sees it (urllib3 undoes Content-Encoding: gzip)."""
+        if (self.header("content-encoding") or "").lower() == "gzip" and self.body[:2] == b"\x1f\x8b":
+            return gzip.decompress(self.body)
+        return self.body
+
+
+@dataclass(frozen=True)
+class Interaction:
+    request: RecordedRequest
+    response: RecordedResponse
+    operation: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Short description for messages: ``DescribeJobRun GET /virtualclusters/…``."""
+        from urllib.parse import urlsplit
+
+        target = urlsplit(self.request.uri)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        return f"{self.operation or '?'} {self.request.method} {path} -> {self.response.status}"
+
+
+@dataclass(frozen=True, eq=False)
+class Cassette:
+    """An in-memory cassette: interactions in recorded order plus our metadata."""
+
+    path: Path
+    interactions: tuple[Interaction, ...]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    # Metadata of other tools (vcrpy's get_metadata) is kept as found.
+    foreign_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_interactions(self, interactions: Sequence[Interaction]) -> Cassette:
+        return replace(self, interactions=tuple(interactions))
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="surrogateescape")
+    return str(value)
+
+
+def _body_bytes(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", errors="surrogateescape")
+    raise TypeError(f"unsupported body type {type(value).__name__}")
+
+
+def _headers(raw: Any) -> dict[str, list[str]]:
+    if not raw:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise TypeError("headers must be a mapping of name to list of values")
+    out: dict[str, list[str]] = {}
+    for name, values in raw.items():
+        seq = values if isinstance(values, (list, tuple)) else [values]
+        out[str(name)] = [_text(v) for v in seq]
+    return out
+
+
+def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
+    req, resp = raw["request"], raw["response"]
+    body = resp.get("body") or {}
+    return Interaction(
+        request=RecordedRequest(
+            method=str(req["method"]).upper(),
+            uri=str(req["uri"]),
+            headers=_headers(req.get("headers")),
+            body=_body_bytes(req.get("body")),
+        ),
+        response=RecordedResponse(
+            status=int(resp["status"]["code"]),
+            reason=str(resp["status"].get("message") or ""),
+            headers=_headers(resp.get("headers")),
+            body=_body_bytes(body.get("string") if isinstance(body, Mapping) else body) or b"",
+        ),
+        operation=operation,
+    )
+
+
+def parse_cassette(text: str, path: Path) -> Cassette:
+    """Parse cassette YAML (ours, stock vcrpy's or pytest-recording's)."""
+    from . import model
+
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.YAMLError as err:
+        raise CassetteFormatError(
+            path=path,
+            problem=f"not valid YAML: {err}",
+            fix="restore the file from version control or re-record it",
+        ) from err
+    if not isinstance(data, Mapping) or not isinstance(data.get("interactions"), list):
+        raise CassetteFormatError(
+            path=path,
+            problem="not a vcrpy cassette (no top-level 'interactions' list)",
+            fix="point the test at a cassette written by replay_jobrun or vcrpy, or re-record it",
+        )
+    if data.get("version", VCR_FORMAT_VERSION) != VCR_FORMAT_VERSION:
+        raise CassetteFormatError(
+            path=path,
+            problem=f"vcrpy cassette format version {data.get('version')!r} is not supported",
+            fix=f"re-record it, or migrate it with vcrpy's migration script to version {VCR_FORMAT_VERSION}",
+        )
+    all_metadata = dict(data.get("metadata") or {})
+    ours = dict(all_metadata.pop(METADATA_KEY, None) or {})
+    recorded_ops = list(ours.get("operations") or [])
+    interactions = []
+    for index, raw in enumerate(data["interactions"]):
+        try:
+            guessed = model.operation_for_request(str(raw["request"]["method"]), str(raw["request"]["uri"]))
+            operation = recorded_ops[index] if index < len(recorded_ops) else guessed
+            interactions.append(_interaction_from_vcr(raw, operation))
+        except (KeyError, TypeError, ValueError) as err:
+            raise CassetteFormatError(
+                path=path,
+                problem=f"interaction #{index} is malformed ({type(err).__name__}: {err})",
+                fix="each interaction needs request.method, request.uri and response.status.code; "
+                "re-record the cassette",
+            ) from err
+    return Cassette(path=path, interactions=tuple(interactions), metadata=ours, foreign_metadata=all_metadata)
+
+
+_cache: dict[Path, tuple[tuple[int, int], Cassette]] = {}
+
+
+def load_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Load a cassette, once per process while the file is unchanged.
+
+    Raises :class:`FileNotFoundError` if the file does not exist and
+    :class:`~replay_jobrun.errors.CassetteFormatError` if it is not a cassette.
+    The result is shared between callers: treat it as read-only.
+    """
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _cache.get(resolved)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise CassetteFormatError(
+            path=resolved, problem="not UTF-8 text", fix="restore the file or re-record it"
+        ) from err
+    cassette = parse_cassette(text, resolved)
+    _cache[resolved] = (stamp, cassette)
+    return cassette
+
+
+# --- writing -----------------------------------------------------------------
+
+# Headers that change on every recording or identify the recording machine;
+# they carry nothing a parser or a reviewer needs.
+VOLATILE_REQUEST_HEADERS = frozenset(
+    {"x-amz-date", "amz-sdk-invocation-id", "amz-sdk-request", "user-agent", "x-amz-user-agent",
+     "content-length", "expect"}
+)
+VOLATILE_RESPONSE_HEADERS = frozenset({"date", "connection", "server", "keep-alive"})
+
+
+def pretty_json(body: bytes | None) -> bytes | None:
+    """Re-indent a JSON body with sorted keys; anything else is returned unchanged."""
+    if not body:
+        return body
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(parsed, (dict, list)):
+        return body
+    return (json.dumps(parsed, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _filtered(headers: Headers, volatile: frozenset[str]) -> dict[str, list[str]]:
+    return {name: list(values) for name, values in headers.items() if name.lower() not in volatile}
+
+
+def normalize_for_review(interaction: Interaction) -> Interaction:
+    """Drop volatile headers and pretty-print JSON bodies (Content-Length follows the body)."""
+    response = interaction.response
+    body = pretty_json(response.decoded_body()) or b""
+    headers = _filtered(response.headers, VOLATILE_RESPONSE_HEADERS)
+    headers = {k: v for k, v in headers.items() if k.lower() not in {"content-encoding", "transfer-encoding"}}
+    for name in list(headers):
+        if name.lower() == "content-length":
+            headers[name] = [str(len(body))]
+    request = interaction.request
+    return Interaction(
+        request=replace(
+            request,
+            headers=_filtered(request.headers, VOLATILE_REQUEST_HEADERS),
+            body=pretty_json(request.body),
+        ),
+        response=replace(response, headers=headers, body=body),
+        operation=interaction.operation,
+    )
+
+
+def _body_for_yaml(body: bytes | None) -> str | bytes | None:
+    if body is None:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body  # genuinely binary: YAML !!binary is the only faithful form
+
+
+def to_vcr_dict(cassette: Cassette) -> dict[str, Any]:
+    """The YAML document of a cassette, in the layout stock vcrpy reads."""
+    interactions = [
+        {
+            "request": {
+                "method": i.request.method,
+                "uri": i.request.uri,
+                "headers": {k: list(v) for k, v in i.request.headers.items()},
+                "body": _body_for_yaml(i.request.body),
+            },
+            "response": {
+                "status": {"code": i.response.status, "message": i.response.reason},
+                "headers": {k: list(v) for k, v in i.response.headers.items()},
+                "body": {"string": _body_for_yaml(i.response.body) or ""},
+            },
+        }
+        for i in cassette.interactions
+    ]
+    metadata = dict(cassette.foreign_metadata)
+    if cassette.metadata:
+        metadata[METADATA_KEY] = dict(cassette.metadata)
+    document: dict[str, Any] = {"version": VCR_FORMAT_VERSION}
+    if metadata:
+        document["metadata"] = metadata
+    document["interactions"] = interactions
+    return document
+
+
+def dump_cassette(cassette: Cassette) -> str:
+    return str(
+        yaml.dump(
+            to_vcr_dict(cassette), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+        )
+    )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path via a temporary file and rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save_cassette(cassette: Cassette, path: str | os.PathLike[str] | None = None) -> Path:
+    """Serialize and write a cassette atomically; returns the path written.
+
+    Callers that record should go through :func:`replay_jobrun.record.write_scrubbed`,
+    which scrubs and leak-scans first; this function writes what it is given.
+    """
+    target = Path(path) if path is not None else cassette.path
+    write_atomic(target, dump_cassette(cassette))
+    _cache.pop(target.resolve(), None)
+    return target

@@ -1,0 +1,87 @@
+"""One exception hierarchy for everything replay_jobrun raises on purpose.
+
+Each error carries what failed, where (cassette file, interaction index) and
+the next step, formatted once from a ``fmt`` template, as botocore's own
+exceptions are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReplayJobrunError(Exception):
+    """Base class of every error raised by replay_jobrun."""
+
+    fmt = "{message}"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        super().__init__(self.fmt.format(**kwargs))
+
+
+class CassetteNotFoundError(ReplayJobrunError, FileNotFoundError):
+    """Replay needs a cassette that does not exist yet."""
+
+    fmt = (
+        "No cassette at {path}.\n"
+        "Record mode {mode!r} replays only. Record it once against AWS (or a moto server / "
+        "LocalStack) with:\n\n    {command}\n"
+    )
+
+
+class CassetteFormatError(ReplayJobrunError, ValueError):
+    """A cassette file cannot be read as a vcrpy cassette."""
+
+    fmt = "{path}: {problem}\nFix: {fix}"
+
+
+class LeakError(ReplayJobrunError):
+    """A cassette still holds a secret after scrubbing; it was not written."""
+
+    fmt = (
+        "Refusing to write {path}: {count} possible secret(s) survived scrubbing "
+        "(nothing was written; the previous file, if any, is unchanged):\n{findings}\n"
+        "Fix: {fix}"
+    )
+
+
+class ReplayError(ReplayJobrunError, AssertionError):
+    """The code under test asked for something the cassette does not hold.
+
+    It subclasses AssertionError so that pytest shows it as a test failure.
+    """
+
+
+class UnexpectedCallError(ReplayError):
+    """A call past the end of the cassette, or of another operation."""
+
+    fmt = (
+        "{path}: interaction #{index}: the code under test called {actual}, "
+        "but {expected}.\n{fix}"
+    )
+
+
+class RequestMismatchError(ReplayError):
+    """The live request differs from the recorded one."""
+
+    fmt = (
+        "{path}: interaction #{index} ({operation}): the request differs from the recording.\n"
+        "{differences}\n{fix}"
+    )
+
+
+class UnusedInteractionsError(ReplayError):
+    """The test finished with recorded responses that nobody asked for."""
+
+    fmt = (
+        "{path}: {count} recorded response(s) were not requested by the test:\n{unused}\n"
+        "If this is on purpose, mark the test with "
+        "@pytest.mark.jobrun_cassette(allow_unused=True); otherwise re-record the cassette."
+    )
+
+
+class ConfigError(ReplayJobrunError, ValueError):
+    """An option, marker argument or environment variable has an invalid value."""
+
+    fmt = "{source}: {problem}\nValid: {valid}"

@@ -1,0 +1,155 @@
+"""Compare a live request with a recorded one, at the level of the operation's params.
+
+Both sides are HTTP requests (the recorded one from the cassette, the live one
+as botocore serialized it). Each is mapped back to ``{param: wire value}``
+through the service model: URI labels, query string members and JSON body
+members. Idempotency tokens (fresh UUIDs botocore generates per call) and
+params the user chose to ignore are left out. The live side is scrubbed with
+the cassette's rules first, so a real account id matches its pseudonym.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import model
+
+
+@dataclass(frozen=True)
+class _Layout:
+    labels: re.Pattern[str]
+    label_params: Mapping[str, str]  # label wire name -> param name
+    query_params: Mapping[str, str]
+    body_params: Mapping[str, str]
+
+
+@functools.lru_cache(maxsize=None)
+def _layout(operation: str) -> _Layout:
+    operation_model = model.service_model().operation_model(operation)
+    template = operation_model.http["requestUri"].split("?", 1)[0]
+    pattern = ""
+    for piece in re.split(r"(\{[^}]+\})", template):
+        if piece.startswith("{"):
+            name = piece[1:-1].rstrip("+")
+            group = re.sub(r"\W", "_", name)
+            pattern += f"(?P<{group}>.+)" if piece.endswith("+}") else f"(?P<{group}>[^/]+)"
+        elif piece:
+            pattern += re.escape(piece)
+    labels: dict[str, str] = {}
+    query: dict[str, str] = {}
+    body: dict[str, str] = {}
+    shape = operation_model.input_shape
+    for param, member in (shape.members.items() if shape is not None else ()):
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", param)
+        if location == "uri":
+            labels[re.sub(r"\W", "_", wire)] = param
+        elif location == "querystring":
+            query[wire] = param
+        elif location is None:
+            body[wire] = param
+    return _Layout(re.compile(pattern + "/?"), labels, query, body)
+
+
+def request_params(
+    operation: str, method: str, url: str, body: bytes | str | None
+) -> dict[str, Any]:
+    """``{param: value}`` of a serialized request; idempotency tokens left out."""
+    layout = _layout(operation)
+    split = urlsplit(url)
+    params: dict[str, Any] = {"(method)": method.upper()}
+    match = layout.labels.fullmatch(split.path)
+    if match is None:
+        params["(path)"] = unquote(split.path)
+    else:
+        for group, value in match.groupdict().items():
+            params[layout.label_params.get(group, group)] = unquote(value)
+    for key, value in parse_qsl(split.query, keep_blank_values=True):
+        name = layout.query_params.get(key, key)
+        existing = params.get(name)
+        if existing is None:
+            params[name] = value
+        else:
+            params[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+    if body:
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            params["(body)"] = text
+        else:
+            if isinstance(decoded, dict):
+                for key, value in decoded.items():
+                    params[layout.body_params.get(key, key)] = value
+            else:
+                params["(body)"] = decoded
+    for token in model.idempotency_members(operation):
+        params.pop(layout.body_params.get(token, token), None)
+    return params
+
+
+_MISSING = object()
+
+
+def _drop(params: dict[str, Any], dotted: str) -> None:
+    parts = dotted.split(".")
+    target: Any = params
+    for part in parts[:-1]:
+        target = target.get(part) if isinstance(target, dict) else None
+        if target is None:
+            return
+    if isinstance(target, dict):
+        target.pop(parts[-1], None)
+
+
+def without(params: dict[str, Any], ignored: Iterable[str]) -> dict[str, Any]:
+    """A copy of params without the ignored (dotted) paths."""
+    copied = json.loads(json.dumps(params, default=str))
+    for path in ignored:
+        _drop(copied, path)
+    return copied
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def differences(recorded: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """One line per param that differs, recorded value first."""
+    lines = []
+    for name in sorted(set(recorded) | set(live)):
+        old, new = recorded.get(name, _MISSING), live.get(name, _MISSING)
+        if old == new:
+            continue
+        if old is _MISSING:
+            lines.append(f"  {name}: not in the recording, live {_short(new)}")
+        elif new is _MISSING:
+            lines.append(f"  {name}: recorded {_short(old)}, missing from the live call")
+        else:
+            lines.append(f"  {name}: recorded {_short(old)}, live {_short(new)}")
+    return lines
+
+
+def compare(
+    operation: str,
+    recorded: tuple[str, str, bytes | str | None],
+    live: tuple[str, str, bytes | str | None],
+    scrub_live: Callable[[str], str],
+    ignored: Iterable[str] = (),
+) -> list[str]:
+    """Differences between a recorded and a live request (empty when they match)."""
+    method, url, body = live
+    live_body = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    scrubbed = (method, scrub_live(url), scrub_live(live_body) if live_body else live_body)
+    ignored = tuple(ignored)
+    return differences(
+        without(request_params(operation, *recorded), ignored),
+        without(request_params(operation, *scrubbed), ignored),
+    )

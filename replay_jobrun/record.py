@@ -1,0 +1,291 @@
+"""Record emr-containers traffic into cassettes on top of vcrpy.
+
+vcrpy intercepts the HTTP exchange (its record modes keep their meaning);
+this module narrows it to emr-containers requests, points the clients the
+code under test creates at an endpoint of choice, and replaces vcrpy's
+persister so that a cassette is scrubbed, leak-scanned and written atomically
+— or not written at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from . import matching, model
+from .cassette import (
+    METADATA_VERSION,
+    Cassette,
+    Interaction,
+    _interaction_from_vcr,
+    dump_cassette,
+    normalize_for_review,
+    write_atomic,
+)
+from .clients import Call, CallLog, ClientPolicy, intercept_clients
+from .errors import ConfigError, LeakError
+from .scrub import ScrubReport, Scrubber, dedupe, scan_interactions, scan_text
+
+
+class RecordMode(str, Enum):
+    """vcrpy's record modes, with vcrpy's meaning."""
+
+    NONE = "none"
+    ONCE = "once"
+    NEW_EPISODES = "new_episodes"
+    ALL = "all"
+
+    @classmethod
+    def parse(cls, value: str | RecordMode, source: str = "record mode") -> RecordMode:
+        try:
+            return cls(value)
+        except ValueError:
+            raise ConfigError(
+                source=source,
+                problem=f"unknown record mode {value!r}",
+                valid=", ".join(m.value for m in cls),
+            ) from None
+
+
+def library_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("replay-jobrun")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+
+
+def _header(headers: Any, name: str) -> str:
+    for key, value in dict(headers).items():
+        if key.lower() == name:
+            raw = value[0] if isinstance(value, list) and value else value
+            return raw.decode("latin-1") if isinstance(raw, bytes) else str(raw or "")
+    return ""
+
+
+def is_emr_containers(headers: Any, uri: str) -> bool:
+    """True for a request signed for emr-containers, or sent to its AWS hostname."""
+    scope = _SCOPE.search(_header(headers, "authorization"))
+    if scope is not None:
+        return scope.group(2) == model.SERVICE_NAME
+    return f"//{model.SERVICE_NAME}." in uri
+
+
+def canonical_uri(uri: str, region: str | None) -> str:
+    """The URI as sent to the service's regional AWS endpoint.
+
+    Cassettes describe AWS, not the endpoint used to record them: a re-recording
+    against another moto port does not churn the diff, and stock vcrpy replays
+    the file for clients with default endpoints.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not region:
+        return uri
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    parts = urlsplit(uri)
+    return urlunsplit(("https", f"{model.SERVICE_NAME}.{region}.{suffix}", *parts[2:]))
+
+
+def build_metadata(interactions: Sequence[Interaction], scrubber: Scrubber, report: ScrubReport,
+                   region: str | None) -> dict[str, Any]:
+    return {
+        "format": METADATA_VERSION,
+        "library": library_version(),
+        "botocore": model.botocore_version(),
+        "recorded_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "region": region,
+        "operations": [i.operation for i in interactions],
+        "pseudonyms": sorted(scrubber.pseudonyms),
+        "scrubbed": report.summary(),
+    }
+
+
+def write_scrubbed(
+    cassette: Cassette,
+    scrubber: Scrubber,
+    *,
+    region: str | None = None,
+    path: Path | None = None,
+) -> tuple[Cassette, ScrubReport]:
+    """Scrub, normalize and leak-scan a cassette, then write it atomically.
+
+    Raises :class:`LeakError` (and writes nothing) if any secret the scrubber
+    learnt, or anything that looks like a credential or an unscrubbed account
+    id, is still in the scrubbed cassette or its serialized text.
+    """
+    target = path or cassette.path
+    scrubber.learn_pseudonyms(cassette.metadata.get("pseudonyms") or ())
+    interactions, report = scrubber.scrub_all(cassette.interactions)
+    interactions = [normalize_for_review(i) for i in interactions]
+    metadata = {**cassette.metadata}
+    metadata.update(build_metadata(interactions, scrubber, report, region or metadata.get("region")))
+    scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
+    text = dump_cassette(scrubbed)
+    findings = dedupe(
+        scan_interactions(scrubbed.interactions, scrubber.secrets, scrubber.pseudonyms)
+        + scan_text(text, scrubber.secrets, scrubber.pseudonyms)
+    )
+    if findings:
+        raise LeakError(
+            path=target,
+            count=len(findings),
+            findings="\n".join(str(f) for f in findings),
+            fix="no scrub rule covers these values; add one (see the README's scrubbing section) "
+            "and record again",
+        )
+    write_atomic(target, text)
+    from .cassette import _cache
+
+    _cache.pop(target.resolve(), None)
+    return scrubbed, report
+
+
+class _Persister:
+    """vcrpy persister: reads cassettes as vcrpy does, writes them through write_scrubbed."""
+
+    def __init__(self, recording: Recording) -> None:
+        self._recording = recording
+
+    def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
+        from vcr.persisters.filesystem import FilesystemPersister
+
+        result = FilesystemPersister.load_cassette(cassette_path, serializer)
+        if len(result) > 2:
+            ours = (result[2] or {}).get("replay_jobrun") or {}
+            self._recording.scrubber.learn_pseudonyms(ours.get("pseudonyms") or ())
+            self._recording._previous_metadata = dict(ours)
+        return result
+
+    def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        recording = self._recording
+        if not recording.keep:
+            return
+        interactions = []
+        for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True):
+            raw = {"request": request._to_dict(), "response": response}
+            raw["request"]["uri"] = canonical_uri(request.uri, recording.region)
+            operation = model.operation_for_request(request.method, request.uri)
+            interactions.append(_interaction_from_vcr(raw, operation))
+        foreign = dict(cassette_dict.get("metadata") or {})
+        foreign.pop("replay_jobrun", None)
+        cassette = Cassette(
+            Path(cassette_path), tuple(interactions), recording._previous_metadata, foreign
+        )
+        recording.written, recording.report = write_scrubbed(
+            cassette, recording.scrubber, region=recording.region
+        )
+
+
+@dataclass
+class Recording:
+    """A recording in progress; what the ``jobrun_replay`` fixture exposes while recording."""
+
+    path: Path
+    mode: RecordMode
+    endpoint_url: str | None = None
+    scrubber: Scrubber = field(default_factory=Scrubber)
+    region: str | None = None
+    keep: bool = True
+    written: Cassette | None = None
+    report: ScrubReport | None = None
+    _log: CallLog = field(default_factory=CallLog, init=False)
+    _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
+    _client: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def cassette(self) -> Path:
+        return self.path
+
+    @property
+    def calls(self) -> list[Call]:
+        return list(self._log.calls)
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        """Parsed responses received so far."""
+        return list(self._log.responses)
+
+    @property
+    def client(self) -> Any:
+        """An emr-containers client whose traffic is recorded (created on first use)."""
+        if self._client is None:
+            self._client = model.botocore_session().create_client(
+                model.SERVICE_NAME, region_name=self.region or "us-east-1"
+            )
+        return self._client
+
+    def discard(self) -> None:
+        """Do not write the cassette (e.g. the test failed): the previous file stays as it was."""
+        self.keep = False
+
+    def _matches(self, live: Any, recorded: Any) -> None:
+        operation = model.operation_for_request(recorded.method, recorded.uri)
+        if operation is None or model.operation_for_request(live.method, live.uri) != operation:
+            raise AssertionError(f"{live.method} {live.uri} is not {recorded.method} {recorded.uri}")
+        problems = matching.compare(
+            operation,
+            (recorded.method, recorded.uri, recorded.body),
+            (live.method, live.uri, live.body),
+            self.scrubber.scrub_text,
+        )
+        if problems:
+            raise AssertionError("\n".join(problems))
+
+    def _keep_request(self, request: Any) -> Any:
+        if not is_emr_containers(request.headers, request.uri):
+            return None  # not recorded; vcrpy lets it through to the network
+        if self.region is None:
+            scope = _SCOPE.search(_header(request.headers, "authorization"))
+            if scope is not None:
+                self.region = scope.group(1)
+        return request
+
+
+@contextlib.contextmanager
+def record(
+    path: str | os.PathLike[str],
+    *,
+    mode: RecordMode | str = RecordMode.ONCE,
+    endpoint_url: str | None = None,
+    scrubber: Scrubber | None = None,
+    region: str | None = None,
+) -> Iterator[Recording]:
+    """Record every emr-containers call made inside the block into ``path``.
+
+    ``endpoint_url`` sends every emr-containers client created inside the block
+    to that endpoint (a moto server, LocalStack). On exit the cassette is
+    scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
+    was called.
+    """
+    import vcr
+
+    recording = Recording(
+        Path(path),
+        RecordMode.parse(mode),
+        endpoint_url=endpoint_url,
+        scrubber=scrubber or Scrubber(),
+        region=region,
+    )
+    recorder = vcr.VCR(
+        record_mode=recording.mode.value,
+        match_on=["jobrun"],
+        before_record_request=recording._keep_request,
+        decode_compressed_response=True,
+    )
+    recorder.register_persister(_Persister(recording))
+    recorder.register_matcher("jobrun", recording._matches)
+    policy = ClientPolicy(on_client=recording._log.attach, endpoint_url=endpoint_url)
+    with intercept_clients(policy), recorder.use_cassette(str(recording.path)):
+        yield recording

@@ -1,0 +1,359 @@
+"""Replay a cassette through botocore's Stubber to every emr-containers client.
+
+Each recorded HTTP response is parsed once by botocore's own parser for its
+operation, exactly as the live path would parse the same bytes (timestamps
+become datetimes, ``ResponseMetadata`` included, modeled error fields added).
+Responses are served in recorded order from one queue shared by all clients
+the code under test creates: before each call the next response is staged on
+that client's ``Stubber``, the live request is checked against the recorded
+one, and the Stubber answers. Nothing is sent, nothing is signed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import matching, model
+from .cassette import Cassette, Interaction, load_cassette
+from .clients import Call, CallLog, ClientPolicy, intercept_clients
+from .errors import (
+    CassetteFormatError,
+    RequestMismatchError,
+    UnexpectedCallError,
+    UnusedInteractionsError,
+)
+from .scrub import Scrubber
+
+RERECORD_HINT = (
+    "If the code under test changed on purpose, re-record the cassette: "
+    "pytest --jobrun-record-mode=all --jobrun-endpoint-url=URL (or replay-jobrun record)."
+)
+
+
+@dataclass(frozen=True)
+class ParsedResponse:
+    """One recorded response as botocore parsed it."""
+
+    operation: str
+    status: int
+    parsed: dict[str, Any]
+
+    @property
+    def is_error(self) -> bool:
+        return self.status >= 300
+
+
+def fresh_copy(value: Any) -> Any:
+    """A copy of a parsed response; dicts and lists are new, leaves are immutable."""
+    if isinstance(value, dict):
+        return {key: fresh_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fresh_copy(item) for item in value]
+    return value
+
+
+def _http_headers(headers: Any) -> dict[str, str]:
+    # What botocore sees through urllib3: one entry per name, repeated values
+    # joined by ", ", and Transfer-Encoding dropped by vcrpy.
+    merged: dict[str, list[str]] = {}
+    for name, values in headers.items():
+        if name.lower() == "transfer-encoding":
+            continue
+        merged.setdefault(name.lower(), []).extend(values)
+    return {name: ", ".join(values) for name, values in merged.items()}
+
+
+def parse_response(interaction: Interaction, path: Path | None = None, index: int = 0) -> ParsedResponse:
+    """Parse one recorded response with botocore's parser, as the live path does."""
+    from botocore.awsrequest import HeadersDict
+
+    if interaction.operation is None:
+        raise CassetteFormatError(
+            path=path,
+            problem=f"interaction #{index} ({interaction.request.method} {interaction.request.uri}) "
+            f"is not an {model.SERVICE_NAME} operation",
+            fix="record only emr-containers traffic into this cassette, or remove that interaction",
+        )
+    operation_model = model.service_model().operation_model(interaction.operation)
+    parser = model.response_parser()
+    response = interaction.response
+    response_dict = {
+        "headers": HeadersDict(_http_headers(response.headers)),
+        "status_code": response.status,
+        "body": response.decoded_body(),
+        "context": {"operation_name": interaction.operation},
+    }
+    parsed = parser.parse(response_dict, operation_model.output_shape)
+    if response.status >= 300:
+        code = parsed.get("Error", {}).get("Code")
+        error_shape = model.service_model().shape_for_error_code(code) if code else None
+        if error_shape is not None:
+            parsed.update(parser.parse(response_dict, error_shape))
+    parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
+    return ParsedResponse(interaction.operation, response.status, parsed)
+
+
+# Keyed by the loaded cassette object (load_cassette shares it while the file is
+# unchanged), so each cassette is parsed once per session and freed with it.
+_parsed_cache: weakref.WeakKeyDictionary[Cassette, tuple[ParsedResponse, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
+    """Parsed responses of a cassette, computed once per loaded cassette. Read-only."""
+    parsed = _parsed_cache.get(cassette)
+    if parsed is None:
+        parsed = tuple(parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions))
+        _parsed_cache[cassette] = parsed
+    return parsed
+
+
+class _ClientStub:
+    """A Stubber on one client, fed just in time from the shared queue."""
+
+    def __init__(self, replay: Replay, client: Any) -> None:
+        from botocore.stub import Stubber
+
+        self._replay = replay
+        self._client = client
+        self._stubber_class = Stubber
+        self._staged: int | None = None
+        events = client.meta.events
+        # Registered before Stubber.activate(): first-section handlers of the same
+        # event run in registration order, so ours stage the response before
+        # Stubber checks that its queue holds one.
+        events.register_first(
+            "before-parameter-build.*.*", self._stage, unique_id="replay-jobrun-stage"
+        )
+        events.register_first("before-call.*.*", self._check, unique_id="replay-jobrun-check")
+        self._stubber = Stubber(client)
+        self._stubber.activate()
+
+    def _stage(self, params: dict[str, Any], model: Any, context: Any = None, **_: Any) -> None:
+        if context and context.get("is_presign_request"):
+            return
+        index = self._replay._peek(model.name)
+        if self._staged == index:
+            return
+        if self._staged is not None:
+            # A previous call on this client failed before it was sent (e.g. param
+            # validation) and another client consumed the response: start afresh.
+            self._stubber.deactivate()
+            self._stubber = self._stubber_class(self._client)
+            self._stubber.activate()
+        self._replay._stage_on(self._stubber, index)
+        self._staged = index
+
+    def _check(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        index = self._staged
+        if index is None:  # pragma: no cover - Stubber raises first
+            return
+        self._replay._consume(index, model.name, params)
+        self._staged = None
+
+
+@dataclass
+class Replay:
+    """A cassette being replayed; what the ``jobrun_replay`` fixture exposes.
+
+    ``calls`` lists what the code under test asked for; ``responses`` are the
+    cassette's parsed responses in order (each access returns fresh copies).
+    """
+
+    cassette: Cassette
+    match_requests: bool = True
+    ignore_params: Sequence[str] = ()
+    scrubber: Scrubber | None = None
+    region: str | None = None
+    _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
+    _next: int = field(default=0, init=False)
+    _served: set[int] = field(default_factory=set, init=False)
+    _log: CallLog = field(default_factory=CallLog, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _client: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._parsed = parsed_responses(self.cassette)
+        if self.scrubber is None:
+            self.scrubber = Scrubber(known_pseudonyms=self.cassette.metadata.get("pseudonyms") or ())
+        if self.region is None:
+            self.region = self.cassette.metadata.get("region") or _region_from(self.cassette)
+
+    # -- public ------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self.cassette.path
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        return [fresh_copy(p.parsed) for p in self._parsed]
+
+    @property
+    def calls(self) -> list[Call]:
+        return list(self._log.calls)
+
+    @property
+    def client(self) -> Any:
+        """An emr-containers client wired to this replay (created on first use)."""
+        if self._client is None:
+            self._client = model.botocore_session().create_client(
+                model.SERVICE_NAME, region_name=self.region
+            )
+        return self._client
+
+    def unused(self) -> list[tuple[int, Interaction]]:
+        return [
+            (index, interaction)
+            for index, interaction in enumerate(self.cassette.interactions)
+            if index not in self._served
+        ]
+
+    def assert_all_used(self) -> None:
+        """Raise :class:`UnusedInteractionsError` naming every response nobody asked for."""
+        __tracebackhide__ = True
+        unused = self.unused()
+        if unused:
+            raise UnusedInteractionsError(
+                path=self.path,
+                count=len(unused),
+                unused="\n".join(f"  #{n}: {i.label}" for n, i in unused),
+            )
+
+    def attach(self, client: Any) -> None:
+        """Serve this cassette to ``client`` (done for you while :func:`replay` is active)."""
+        _ClientStub(self, client)
+        self._log.attach(client)
+
+    # -- called by the per-client stubs --------------------------------------
+    def _peek(self, operation: str) -> int:
+        with self._lock:
+            index = self._next
+        if index >= len(self._parsed):
+            raise UnexpectedCallError(
+                path=self.path,
+                index=index,
+                actual=operation,
+                expected=f"the cassette holds only {len(self._parsed)} interaction(s)",
+                fix=RERECORD_HINT,
+            )
+        recorded = self._parsed[index].operation
+        if recorded != operation:
+            raise UnexpectedCallError(
+                path=self.path,
+                index=index,
+                actual=operation,
+                expected=f"the recording has {self.cassette.interactions[index].label} next",
+                fix=RERECORD_HINT,
+            )
+        return index
+
+    def _stage_on(self, stubber: Any, index: int) -> None:
+        response = self._parsed[index]
+        method = _method_name(response.operation)
+        parsed = fresh_copy(response.parsed)
+        if not response.is_error:
+            stubber.add_response(method, parsed)
+            return
+        error = dict(parsed.pop("Error", {}))
+        metadata = dict(parsed.pop("ResponseMetadata", {}))
+        status = metadata.pop("HTTPStatusCode", response.status)
+        stubber.add_client_error(
+            method,
+            service_error_code=error.pop("Code", ""),
+            service_message=error.pop("Message", ""),
+            http_status_code=status,
+            service_error_meta=error or None,
+            response_meta=metadata or None,
+            modeled_fields=parsed or None,
+        )
+
+    def _consume(self, index: int, operation: str, request: dict[str, Any]) -> None:
+        interaction = self.cassette.interactions[index]
+        if self.match_requests:
+            assert self.scrubber is not None
+            recorded = (interaction.request.method, interaction.request.uri, interaction.request.body)
+            live = (request["method"], request["url"], request.get("body"))
+            problems = matching.compare(
+                operation, recorded, live, self.scrubber.scrub_text, self.ignore_params
+            )
+            if problems:
+                raise RequestMismatchError(
+                    path=self.path,
+                    index=index,
+                    operation=operation,
+                    differences="\n".join(problems),
+                    fix="If the difference is expected, ignore it with "
+                    "@pytest.mark.jobrun_cassette(ignore_params=[...]); " + RERECORD_HINT,
+                )
+        with self._lock:
+            if index != self._next:  # another client consumed it meanwhile
+                raise UnexpectedCallError(
+                    path=self.path,
+                    index=index,
+                    actual=operation,
+                    expected="another client consumed that interaction concurrently",
+                    fix="replayed calls must happen in the recorded order",
+                )
+            self._next += 1
+            self._served.add(index)
+
+
+@functools.lru_cache(maxsize=None)
+def _method_name(operation: str) -> str:
+    from botocore import xform_name
+
+    return str(xform_name(operation))
+
+
+_REGION_IN_HOST = re.compile(r"emr-containers\.([a-z0-9-]+)\.amazonaws")
+_REGION_IN_ARN = re.compile(r"arn:aws[a-z-]*:emr-containers:([a-z0-9-]+):")
+
+
+def _region_from(cassette: Cassette) -> str | None:
+    """The region a stock vcrpy cassette was recorded in, from its hosts or ARNs."""
+    for interaction in cassette.interactions:
+        match = _REGION_IN_HOST.search(interaction.request.uri) or _REGION_IN_ARN.search(
+            interaction.response.body.decode("utf-8", "replace")
+        )
+        if match:
+            return match.group(1)
+    return None
+
+
+@contextlib.contextmanager
+def replay(
+    cassette: Cassette | str | os.PathLike[str],
+    *,
+    match_requests: bool = True,
+    ignore_params: Sequence[str] = (),
+    region: str | None = None,
+    scrubber: Scrubber | None = None,
+) -> Iterator[Replay]:
+    """Serve a cassette to every emr-containers client created inside the block.
+
+    No socket is opened and no credentials are needed: clients created without
+    explicit credentials get fake ones, so botocore never looks for real ones.
+    """
+    loaded = cassette if isinstance(cassette, Cassette) else load_cassette(cassette)
+    session = Replay(
+        loaded,
+        match_requests=match_requests,
+        ignore_params=tuple(ignore_params),
+        region=region,
+        scrubber=scrubber,
+    )
+    policy = ClientPolicy(
+        on_client=session.attach, default_region=session.region or "us-east-1", fake_credentials=True
+    )
+    with intercept_clients(policy):
+        yield session
