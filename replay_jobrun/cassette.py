@@ -40,7 +40,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseDumper = yaml.SafeDumper
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that also reads the harmless Python tags old vcrpy wrote."""
 
 
@@ -57,7 +57,7 @@ _Loader.add_constructor("tag:yaml.org,2002:python/unicode", _python_str)
 _Loader.add_constructor("tag:yaml.org,2002:python/tuple", _python_tuple)
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     """Writes multi-line strings (pretty JSON bodies) as reviewable block literals."""
 
 
@@ -94,7 +94,9 @@ class RecordedResponse:
 
     def decoded_body(self) -> bytes:
         """The body as the client sees it (urllib3 undoes Content-Encoding: gzip)."""
-        if (self.header("content-encoding") or "").lower() == "gzip" and self.body[:2] == b"\x1f\x8b":
+        if (self.header("content-encoding") or "").lower() == "gzip" and self.body[
+            :2
+        ] == b"\x1f\x8b":
             return gzip.decompress(self.body)
         return self.body
 
@@ -185,7 +187,7 @@ def parse_cassette(text: str, path: Path) -> Cassette:
     from . import model
 
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
         raise CassetteFormatError(
             path=path,
@@ -210,7 +212,9 @@ def parse_cassette(text: str, path: Path) -> Cassette:
     interactions = []
     for index, raw in enumerate(data["interactions"]):
         try:
-            guessed = model.operation_for_request(str(raw["request"]["method"]), str(raw["request"]["uri"]))
+            guessed = model.operation_for_request(
+                str(raw["request"]["method"]), str(raw["request"]["uri"])
+            )
             operation = recorded_ops[index] if index < len(recorded_ops) else guessed
             interactions.append(_interaction_from_vcr(raw, operation))
         except (KeyError, TypeError, ValueError) as err:
@@ -220,7 +224,9 @@ def parse_cassette(text: str, path: Path) -> Cassette:
                 fix="each interaction needs request.method, request.uri and response.status.code; "
                 "re-record the cassette",
             ) from err
-    return Cassette(path=path, interactions=tuple(interactions), metadata=ours, foreign_metadata=all_metadata)
+    return Cassette(
+        path=path, interactions=tuple(interactions), metadata=ours, foreign_metadata=all_metadata
+    )
 
 
 _cache: dict[Path, tuple[tuple[int, int], Cassette]] = {}
@@ -255,8 +261,15 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
 # Headers that change on every recording or identify the recording machine;
 # they carry nothing a parser or a reviewer needs.
 VOLATILE_REQUEST_HEADERS = frozenset(
-    {"x-amz-date", "amz-sdk-invocation-id", "amz-sdk-request", "user-agent", "x-amz-user-agent",
-     "content-length", "expect"}
+    {
+        "x-amz-date",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+        "user-agent",
+        "x-amz-user-agent",
+        "content-length",
+        "expect",
+    }
 )
 VOLATILE_RESPONSE_HEADERS = frozenset({"date", "connection", "server", "keep-alive"})
 
@@ -283,7 +296,11 @@ def normalize_for_review(interaction: Interaction) -> Interaction:
     response = interaction.response
     body = pretty_json(response.decoded_body()) or b""
     headers = _filtered(response.headers, VOLATILE_RESPONSE_HEADERS)
-    headers = {k: v for k, v in headers.items() if k.lower() not in {"content-encoding", "transfer-encoding"}}
+    headers = {
+        k: v
+        for k, v in headers.items()
+        if k.lower() not in {"content-encoding", "transfer-encoding"}
+    }
     for name in list(headers):
         if name.lower() == "content-length":
             headers[name] = [str(len(body))]

@@ -101,7 +101,9 @@ class CallLog:
     def attach(self, client: Any) -> None:
         events = client.meta.events
         events.register_first(
-            "before-parameter-build.emr-containers.*", self._on_call, unique_id="replay-jobrun-calls"
+            "before-parameter-build.emr-containers.*",
+            self._on_call,
+            unique_id="replay-jobrun-calls",
         )
         events.register_last(
             "after-call.emr-containers.*", self._on_response, unique_id="replay-jobrun-responses"

@@ -57,8 +57,7 @@ class UnexpectedCallError(ReplayError):
     """A call past the end of the cassette, or of another operation."""
 
     fmt = (
-        "{path}: interaction #{index}: the code under test called {actual}, "
-        "but {expected}.\n{fix}"
+        "{path}: interaction #{index}: the code under test called {actual}, but {expected}.\n{fix}"
     )
 
 

@@ -29,7 +29,7 @@ class _Layout:
     body_params: Mapping[str, str]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _layout(operation: str) -> _Layout:
     operation_model = model.service_model().operation_model(operation)
     template = operation_model.http["requestUri"].split("?", 1)[0]
@@ -45,7 +45,7 @@ def _layout(operation: str) -> _Layout:
     query: dict[str, str] = {}
     body: dict[str, str] = {}
     shape = operation_model.input_shape
-    for param, member in (shape.members.items() if shape is not None else ()):
+    for param, member in shape.members.items() if shape is not None else ():
         location = member.serialization.get("location")
         wire = member.serialization.get("name", param)
         if location == "uri":
@@ -110,7 +110,7 @@ def _drop(params: dict[str, Any], dotted: str) -> None:
 
 def without(params: dict[str, Any], ignored: Iterable[str]) -> dict[str, Any]:
     """A copy of params without the ignored (dotted) paths."""
-    copied = json.loads(json.dumps(params, default=str))
+    copied: dict[str, Any] = json.loads(json.dumps(params, default=str))
     for path in ignored:
         _drop(copied, path)
     return copied

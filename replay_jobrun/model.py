@@ -87,7 +87,7 @@ def operation_for_request(method: str, uri: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def idempotency_members(operation: str) -> frozenset[str]:
     """Wire names of top-level input members that botocore fills with a fresh UUID."""
     input_shape = service_model().operation_model(operation).input_shape

@@ -31,7 +31,7 @@ from .cassette import (
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients
 from .errors import ConfigError, LeakError
-from .scrub import ScrubReport, Scrubber, dedupe, scan_interactions, scan_text
+from .scrub import Scrubber, ScrubReport, dedupe, scan_interactions, scan_text
 
 
 class RecordMode(str, Enum):
@@ -98,8 +98,9 @@ def canonical_uri(uri: str, region: str | None) -> str:
     return urlunsplit(("https", f"{model.SERVICE_NAME}.{region}.{suffix}", *parts[2:]))
 
 
-def build_metadata(interactions: Sequence[Interaction], scrubber: Scrubber, report: ScrubReport,
-                   region: str | None) -> dict[str, Any]:
+def build_metadata(
+    interactions: Sequence[Interaction], scrubber: Scrubber, report: ScrubReport, region: str | None
+) -> dict[str, Any]:
     return {
         "format": METADATA_VERSION,
         "library": library_version(),
@@ -130,7 +131,9 @@ def write_scrubbed(
     interactions, report = scrubber.scrub_all(cassette.interactions)
     interactions = [normalize_for_review(i) for i in interactions]
     metadata = {**cassette.metadata}
-    metadata.update(build_metadata(interactions, scrubber, report, region or metadata.get("region")))
+    metadata.update(
+        build_metadata(interactions, scrubber, report, region or metadata.get("region"))
+    )
     scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
     text = dump_cassette(scrubbed)
     findings = dedupe(
@@ -168,12 +171,16 @@ class _Persister:
             self._recording._previous_metadata = dict(ours)
         return result
 
-    def save_cassette(self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+    def save_cassette(
+        self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any
+    ) -> None:
         recording = self._recording
         if not recording.keep:
             return
         interactions = []
-        for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True):
+        for request, response in zip(
+            cassette_dict["requests"], cassette_dict["responses"], strict=True
+        ):
             raw = {"request": request._to_dict(), "response": response}
             raw["request"]["uri"] = canonical_uri(request.uri, recording.region)
             operation = model.operation_for_request(request.method, request.uri)
@@ -233,7 +240,9 @@ class Recording:
     def _matches(self, live: Any, recorded: Any) -> None:
         operation = model.operation_for_request(recorded.method, recorded.uri)
         if operation is None or model.operation_for_request(live.method, live.uri) != operation:
-            raise AssertionError(f"{live.method} {live.uri} is not {recorded.method} {recorded.uri}")
+            raise AssertionError(
+                f"{live.method} {live.uri} is not {recorded.method} {recorded.uri}"
+            )
         problems = matching.compare(
             operation,
             (recorded.method, recorded.uri, recorded.body),

@@ -72,7 +72,9 @@ def _http_headers(headers: Any) -> dict[str, str]:
     return {name: ", ".join(values) for name, values in merged.items()}
 
 
-def parse_response(interaction: Interaction, path: Path | None = None, index: int = 0) -> ParsedResponse:
+def parse_response(
+    interaction: Interaction, path: Path | None = None, index: int = 0
+) -> ParsedResponse:
     """Parse one recorded response with botocore's parser, as the live path does."""
     from botocore.awsrequest import HeadersDict
 
@@ -113,7 +115,9 @@ def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
     """Parsed responses of a cassette, computed once per loaded cassette. Read-only."""
     parsed = _parsed_cache.get(cassette)
     if parsed is None:
-        parsed = tuple(parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions))
+        parsed = tuple(
+            parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions)
+        )
         _parsed_cache[cassette] = parsed
     return parsed
 
@@ -181,11 +185,15 @@ class Replay:
     _log: CallLog = field(default_factory=CallLog, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
+    slept: list[float] = field(default_factory=list, init=False)
+    """Durations passed to ``time.sleep`` while sleeping was skipped."""
 
     def __post_init__(self) -> None:
         self._parsed = parsed_responses(self.cassette)
         if self.scrubber is None:
-            self.scrubber = Scrubber(known_pseudonyms=self.cassette.metadata.get("pseudonyms") or ())
+            self.scrubber = Scrubber(
+                known_pseudonyms=self.cassette.metadata.get("pseudonyms") or ()
+            )
         if self.region is None:
             self.region = self.cassette.metadata.get("region") or _region_from(self.cassette)
 
@@ -281,7 +289,11 @@ class Replay:
         interaction = self.cassette.interactions[index]
         if self.match_requests:
             assert self.scrubber is not None
-            recorded = (interaction.request.method, interaction.request.uri, interaction.request.body)
+            recorded = (
+                interaction.request.method,
+                interaction.request.uri,
+                interaction.request.body,
+            )
             live = (request["method"], request["url"], request.get("body"))
             problems = matching.compare(
                 operation, recorded, live, self.scrubber.scrub_text, self.ignore_params
@@ -308,7 +320,7 @@ class Replay:
             self._served.add(index)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _method_name(operation: str) -> str:
     from botocore import xform_name
 
@@ -338,11 +350,15 @@ def replay(
     ignore_params: Sequence[str] = (),
     region: str | None = None,
     scrubber: Scrubber | None = None,
+    skip_sleep: bool = False,
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client created inside the block.
 
     No socket is opened and no credentials are needed: clients created without
     explicit credentials get fake ones, so botocore never looks for real ones.
+    With ``skip_sleep``, ``time.sleep`` returns at once inside the block (the
+    durations asked for are kept in ``Replay.slept``), so pollers replay in
+    milliseconds.
     """
     loaded = cassette if isinstance(cassette, Cassette) else load_cassette(cassette)
     session = Replay(
@@ -353,7 +369,28 @@ def replay(
         scrubber=scrubber,
     )
     policy = ClientPolicy(
-        on_client=session.attach, default_region=session.region or "us-east-1", fake_credentials=True
+        on_client=session.attach,
+        default_region=session.region or "us-east-1",
+        fake_credentials=True,
     )
-    with intercept_clients(policy):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(intercept_clients(policy))
+        if skip_sleep:
+            stack.enter_context(_sleep_skipped(session.slept))
         yield session
+
+
+@contextlib.contextmanager
+def _sleep_skipped(slept: list[float]) -> Iterator[None]:
+    import time
+
+    original = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    time.sleep = sleep  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        time.sleep = original

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -34,8 +35,14 @@ DEFAULT_SALT = "replay-jobrun/v1"
 PLACEHOLDER_SECRET = "REDACTED"
 
 CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "x-amz-security-token", "cookie", "set-cookie", "x-amz-content-sha256",
-     "proxy-authorization"}
+    {
+        "authorization",
+        "x-amz-security-token",
+        "cookie",
+        "set-cookie",
+        "x-amz-content-sha256",
+        "proxy-authorization",
+    }
 )
 
 _SEP = r"(?::|%3[aA])"
@@ -231,7 +238,9 @@ class Scrubber:
         response = self.scrub_response(interaction.response)
         return replace(interaction, request=request, response=response)
 
-    def scrub_all(self, interactions: Iterable[Interaction]) -> tuple[list[Interaction], ScrubReport]:
+    def scrub_all(
+        self, interactions: Iterable[Interaction]
+    ) -> tuple[list[Interaction], ScrubReport]:
         """Scrub a cassette's interactions; the report covers just these (and adds to the total)."""
         total, self.report = self.report, ScrubReport()
         try:
@@ -277,10 +286,8 @@ def _decoded_views(text: str) -> list[str]:
         except (binascii.Error, ValueError):
             continue
         if raw[:2] == b"\x1f\x8b":
-            try:
+            with contextlib.suppress(OSError):
                 raw = gzip.decompress(raw)
-            except OSError:
-                pass
         views.append(raw.decode("utf-8", errors="replace"))
     return views
 
@@ -337,7 +344,9 @@ def scan_interactions(
     return findings
 
 
-def scan_text(text: str, secrets: Iterable[str] = (), pseudonyms: Iterable[str] = ()) -> list[Finding]:
+def scan_text(
+    text: str, secrets: Iterable[str] = (), pseudonyms: Iterable[str] = ()
+) -> list[Finding]:
     """Findings in the serialized file, including base64 ``!!binary`` blocks."""
     secret_list = [s for s in secrets if s]
     known = frozenset(pseudonyms)

@@ -1,0 +1,168 @@
+"""Per-test options: marker arguments, record-mode precedence, cassette paths.
+
+Plain Python (no pytest import) so every rule here is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import ConfigError
+
+RECORD_MODE_ENV = "REPLAY_JOBRUN_RECORD_MODE"
+ENDPOINT_URL_ENV = "REPLAY_JOBRUN_ENDPOINT_URL"
+SALT_ENV = "REPLAY_JOBRUN_SCRUB_SALT"
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+
+
+@dataclass(frozen=True)
+class CassetteOptions:
+    """Options of ``@pytest.mark.jobrun_cassette``; keyword-only, so a typo is a TypeError.
+
+    - ``record_mode``: this test's record mode (the command line and the
+      environment variable still win).
+    - ``allow_unused``: do not fail when recorded responses are left unused.
+    - ``skip_sleep``: ``time.sleep`` returns at once while replaying (pollers).
+    - ``ignore_params``: params (dotted paths for nested ones) not compared with
+      the recording, e.g. a ``createdAfter`` computed from the clock.
+    - ``match_requests``: compare live requests with the recording at all.
+    - ``region``: region of the fixture's own ``.client`` and of clients created
+      without one.
+    """
+
+    name: str | None = None
+    record_mode: str | None = None
+    allow_unused: bool = False
+    skip_sleep: bool = False
+    ignore_params: tuple[str, ...] = ()
+    match_requests: bool = True
+    region: str | None = None
+
+
+def cassette_options(*args: Any, **kwargs: Any) -> CassetteOptions:
+    """Validate ``jobrun_cassette(name_or_path=None, *, ...)`` marker arguments."""
+    return _marker_signature(*args, **kwargs)
+
+
+def _marker_signature(
+    name: str | None = None,
+    /,
+    *,
+    record_mode: str | None = None,
+    allow_unused: bool = False,
+    skip_sleep: bool = False,
+    ignore_params: Sequence[str] = (),
+    match_requests: bool = True,
+    region: str | None = None,
+) -> CassetteOptions:
+    if record_mode is not None and record_mode not in RECORD_MODES:
+        raise ConfigError(
+            source="@pytest.mark.jobrun_cassette(record_mode=...)",
+            problem=f"unknown record mode {record_mode!r}",
+            valid=", ".join(RECORD_MODES),
+        )
+    if isinstance(ignore_params, str):
+        ignore_params = (ignore_params,)
+    return CassetteOptions(
+        name=name,
+        record_mode=record_mode,
+        allow_unused=bool(allow_unused),
+        skip_sleep=bool(skip_sleep),
+        ignore_params=tuple(ignore_params),
+        match_requests=bool(match_requests),
+        region=region,
+    )
+
+
+def resolve_record_mode(
+    *,
+    cli: str | None,
+    env: Mapping[str, str],
+    marker: str | None,
+    ini: str | None,
+) -> str:
+    """The record mode of one test.
+
+    Precedence, highest first: ``--jobrun-record-mode`` on the command line,
+    then ``REPLAY_JOBRUN_RECORD_MODE`` (both are what the person running the
+    suite asked for right now), then the test's marker, then the
+    ``jobrun_record_mode`` ini option, then ``none``.
+    """
+    for source, value in (
+        ("--jobrun-record-mode", cli),
+        (RECORD_MODE_ENV, env.get(RECORD_MODE_ENV) or None),
+        ("@pytest.mark.jobrun_cassette(record_mode=...)", marker),
+        ("jobrun_record_mode (ini)", ini or None),
+    ):
+        if value is None:
+            continue
+        if value not in RECORD_MODES:
+            raise ConfigError(
+                source=source,
+                problem=f"unknown record mode {value!r}",
+                valid=", ".join(RECORD_MODES),
+            )
+        return value
+    return "none"
+
+
+class Action(str, Enum):
+    REPLAY = "replay"
+    RECORD = "record"
+    MISSING = "missing"
+
+
+def choose_action(mode: str, cassette_exists: bool) -> Action:
+    """Replay through the Stubber whenever vcrpy's mode would only play back."""
+    if mode == "none":
+        return Action.REPLAY if cassette_exists else Action.MISSING
+    if mode == "once":
+        return Action.REPLAY if cassette_exists else Action.RECORD
+    return Action.RECORD  # new_episodes and all go through vcrpy
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
+
+
+def safe_file_name(name: str) -> str:
+    """A test name (with class and parameters) as one portable file name."""
+    cleaned = _UNSAFE.sub("-", name)
+    return cleaned[:200] or "cassette"
+
+
+def cassette_path(
+    cassette_dir: Path,
+    module_path: str,
+    test_name: str,
+    name_or_path: str | None = None,
+) -> Path:
+    """Where a test's cassette lives.
+
+    ``module_path`` is the test module relative to the rootdir
+    (``tests/test_poll.py``); its cassettes go to
+    ``<cassette_dir>/tests/test_poll/<test name>.yaml``. A marker name
+    without ``/`` or suffix replaces the test name in that folder; one with a
+    ``/`` or a ``.yaml``/``.yml`` suffix is a path relative to ``cassette_dir``
+    (or absolute), so several tests can share one cassette.
+    """
+    module_dir = cassette_dir / PurePosixPath(module_path).with_suffix("")
+    if name_or_path is None:
+        return module_dir / f"{safe_file_name(test_name)}.yaml"
+    if "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
+        path = Path(name_or_path)
+        if path.suffix not in (".yaml", ".yml"):
+            path = path.with_name(path.name + ".yaml")
+        return path if path.is_absolute() else cassette_dir / path
+    return module_dir / f"{safe_file_name(name_or_path)}.yaml"
+
+
+def record_command(nodeid: str, endpoint_url: str | None = None) -> str:
+    """The command that records one test's cassette."""
+    endpoint = f" --jobrun-endpoint-url={shlex.quote(endpoint_url)}" if endpoint_url else ""
+    return f"pytest {shlex.quote(nodeid)} --jobrun-record-mode=once{endpoint}"

@@ -1,0 +1,61 @@
+"""Human-readable summaries of a cassette: what is in it, what was scrubbed, the job states."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .cassette import Cassette
+from .replay import ParsedResponse, parsed_responses
+
+
+def outcome(response: ParsedResponse) -> str:
+    """The job state(s) a response reports, or the error it raised."""
+    parsed = response.parsed
+    if response.is_error:
+        return f"error {parsed.get('Error', {}).get('Code', response.status)}"
+    if "jobRun" in parsed:
+        return str(parsed["jobRun"].get("state", "-"))
+    if "jobRuns" in parsed:
+        states = [str(run.get("state", "-")) for run in parsed["jobRuns"]]
+        return f"{len(states)} job run(s): {', '.join(states)}" if states else "no job runs"
+    if "id" in parsed:
+        return f"id {parsed['id']}"
+    return "ok"
+
+
+def scrub_lines(scrubbed: Mapping[str, Mapping[str, int]]) -> list[str]:
+    if not scrubbed:
+        return ["  (no scrub record: not written by replay_jobrun)"]
+    lines = []
+    for kind, counts in scrubbed.items():
+        verb = "dropped" if kind == "credential header" else "replaced"
+        lines.append(
+            f"  {kind:<18} {counts.get('replaced', 0):>4} {verb}, {counts.get('distinct', 0)} distinct"
+        )
+    return lines
+
+
+def timeline_lines(operations: Sequence[str], outcomes: Sequence[str]) -> list[str]:
+    width = max((len(op) for op in operations), default=0)
+    return [
+        f"  #{n:<3} {op:<{width}}  {out}"
+        for n, (op, out) in enumerate(zip(operations, outcomes, strict=False))
+    ]
+
+
+def describe(cassette: Cassette) -> str:
+    """The text ``replay-jobrun show`` prints."""
+    meta: Mapping[str, Any] = cassette.metadata
+    responses = parsed_responses(cassette)
+    header = [
+        f"cassette   {cassette.path}",
+        f"recorded   {meta.get('recorded_at', 'unknown')} with botocore {meta.get('botocore', '?')}, "
+        f"region {meta.get('region') or '?'}",
+        f"interactions {len(responses)}",
+        "scrubbed:",
+        *scrub_lines(meta.get("scrubbed") or {}),
+        "timeline:",
+        *timeline_lines([r.operation for r in responses], [outcome(r) for r in responses]),
+    ]
+    return "\n".join(header)
