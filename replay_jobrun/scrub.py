@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .cassette import Headers, Interaction, RecordedRequest, RecordedResponse
@@ -253,6 +254,17 @@ class Scrubber:
             self.report = total
 
 
+def _body_texts(interaction: Interaction) -> list[str]:
+    texts = []
+    if interaction.request.body:
+        texts.append(interaction.request.body.decode("utf-8", errors="replace"))
+    try:
+        texts.append(interaction.response.decoded_body().decode("utf-8", errors="replace"))
+    except OSError:
+        pass
+    return texts
+
+
 # --- leak scan -------------------------------------------------------------------
 
 
@@ -363,3 +375,15 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     for finding in findings:
         seen.setdefault((finding.interaction, finding.where, finding.kind, finding.masked), finding)
     return list(seen.values())
+
+
+def scan_file(path: Path) -> list[Finding]:
+    """Leak-scan a cassette file as written, trusting the pseudonyms its metadata lists."""
+    from .cassette import parse_cassette
+
+    text = path.read_text(encoding="utf-8")
+    cassette = parse_cassette(text, path)
+    pseudonyms = tuple(cassette.metadata.get("pseudonyms") or ())
+    return dedupe(
+        scan_interactions(cassette.interactions, (), pseudonyms) + scan_text(text, (), pseudonyms)
+    )
