@@ -26,6 +26,7 @@ from .cassette import (
     Interaction,
     _interaction_from_vcr,
     dump_cassette,
+    parse_cassette,
     normalize_for_review,
     write_atomic,
 )
@@ -162,14 +163,18 @@ class _Persister:
         self._recording = recording
 
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
-        from vcr.persisters.filesystem import FilesystemPersister
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
 
-        result = FilesystemPersister.load_cassette(cassette_path, serializer)
-        if len(result) > 2:
-            ours = (result[2] or {}).get("replay_jobrun") or {}
-            self._recording.scrubber.learn_pseudonyms(ours.get("pseudonyms") or ())
-            self._recording._previous_metadata = dict(ours)
-        return result
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        text = path.read_text(encoding="utf-8")
+        # Our parser first: a broken file fails with its path and the fix, not a KeyError.
+        ours = parse_cassette(text, path).metadata
+        self._recording.scrubber.learn_pseudonyms(ours.get("pseudonyms") or ())
+        self._recording._previous_metadata = dict(ours)
+        return deserialize(text, serializer)
 
     def save_cassette(
         self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any

@@ -1,0 +1,305 @@
+"""The plugin as users run it: pytester projects whose own code builds its boto3 clients."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from replay_jobrun.scrub import scan_file
+from tests.support import MOTO_ACCOUNT, REAL_RESPONSES, TEST_ACCESS_KEY, TEST_SESSION_TOKEN
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
+
+USER_CODE = '''
+import time
+
+import boto3
+
+TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+def start(client, name="nightly"):
+    cluster = client.create_virtual_cluster(
+        name="team-cluster",
+        containerProvider={"id": "eks-1", "type": "EKS", "info": {"eksInfo": {"namespace": "spark"}}},
+    )
+    job = client.start_job_run(
+        virtualClusterId=cluster["id"],
+        name=name,
+        executionRoleArn="arn:aws:iam::123456789012:role/JobRole",
+        releaseLabel="emr-7.10.0-latest",
+        jobDriver={"sparkSubmitJobDriver": {"entryPoint": "s3://bucket/etl.py"}},
+        tags={"owner": "data-team"},
+    )
+    return cluster["id"], job["id"]
+
+
+def wait_for(cluster_id, job_id, interval=30):
+    """A poller as teams write them: its own client, a sleep between polls."""
+    client = boto3.client("emr-containers", region_name="us-east-1")
+    while True:
+        state = client.describe_job_run(virtualClusterId=cluster_id, id=job_id)["jobRun"]["state"]
+        if state in TERMINAL:
+            return state
+        time.sleep(interval)
+
+
+class EmrContainerHook:
+    """Like Airflow's: a new boto3 Session per hook, endpoint_url from its connection."""
+
+    def __init__(self, endpoint_url=None):
+        self.endpoint_url = endpoint_url
+
+    @property
+    def conn(self):
+        session = boto3.session.Session(region_name="us-east-1")
+        return session.client("emr-containers", endpoint_url=self.endpoint_url)
+
+    def cancel(self, cluster_id, job_id):
+        response = self.conn.cancel_job_run(virtualClusterId=cluster_id, id=job_id)
+        if response["ResponseMetadata"]["HTTPStatusCode"] != 200:
+            raise RuntimeError("cancel failed")
+        return response
+'''
+
+USER_TESTS = '''
+import boto3
+import pytest
+
+import jobs
+
+
+def test_start_and_cancel(jobrun_replay):
+    client = boto3.client("emr-containers", region_name="us-east-1")
+    cluster_id, job_id = jobs.start(client)
+    described = client.describe_job_run(virtualClusterId=cluster_id, id=job_id)
+    assert described["jobRun"]["state"] == "RUNNING"
+    jobs.EmrContainerHook("https://emr-containers.internal.example").cancel(cluster_id, job_id)
+    assert jobs.wait_for(cluster_id, job_id) == "CANCELLED"
+    assert [c.operation for c in jobrun_replay.calls] == [
+        "CreateVirtualCluster", "StartJobRun", "DescribeJobRun", "CancelJobRun", "DescribeJobRun",
+    ]
+
+
+def test_unknown_job_raises_the_modeled_error(jobrun_replay):
+    client = jobrun_replay.client
+    cluster = client.create_virtual_cluster(
+        name="c", containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}}
+    )
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_job_run(virtualClusterId=cluster["id"], id="0000000000nosuchjob")
+'''
+
+
+def _project(pytester: pytest.Pytester, *, block_network: bool = False) -> None:
+    pytester.makeini("[pytest]\njobrun_cassette_dir = cassettes\n")
+    pytester.makepyfile(jobs=USER_CODE, test_jobs=USER_TESTS)
+    if block_network:
+        pytester.makeconftest(
+            '''
+            import socket
+            import pytest
+
+            @pytest.fixture(autouse=True)
+            def _no_network(monkeypatch):
+                def refuse(self, address):
+                    raise AssertionError(f"network access during replay: {address!r}")
+                monkeypatch.setattr(socket.socket, "connect", refuse)
+            '''
+        )
+
+
+def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_record_against_moto_then_replay_offline_without_credentials(
+    pytester: pytest.Pytester, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(pytester)
+    recorded = pytester.runpytest(
+        "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}", "-p", "no:cacheprovider"
+    )
+    recorded.assert_outcomes(passed=2)
+    recorded.stdout.fnmatch_lines(["*jobrun cassettes*", "wrote *test_start_and_cancel.yaml (5 interactions*"])
+    cassettes = sorted((pytester.path / "cassettes").rglob("*.yaml"))
+    assert [p.relative_to(pytester.path).as_posix() for p in cassettes] == [
+        "cassettes/test_jobs/test_start_and_cancel.yaml",
+        "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml",
+    ]
+    for path in cassettes:
+        text = path.read_text()
+        for secret in (TEST_ACCESS_KEY, TEST_SESSION_TOKEN, MOTO_ACCOUNT, moto_url):
+            assert secret not in text
+        assert scan_file(path) == []
+
+    _no_credentials(monkeypatch)
+    (pytester.path / "conftest.py").unlink(missing_ok=True)
+    _project(pytester, block_network=True)
+    replayed = pytester.runpytest("-p", "no:cacheprovider")
+    replayed.assert_outcomes(passed=2)
+
+
+def test_missing_cassette_fails_with_the_path_and_the_command_to_record_it(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    result = pytester.runpytest("-k", "unknown_job")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*No cassette at *cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml*",
+            "*pytest test_jobs.py::test_unknown_job_raises_the_modeled_error --jobrun-record-mode=once*",
+        ]
+    )
+
+
+def test_env_var_selects_the_record_mode(
+    pytester: pytest.Pytester, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(pytester)
+    monkeypatch.setenv("REPLAY_JOBRUN_RECORD_MODE", "once")
+    monkeypatch.setenv("REPLAY_JOBRUN_ENDPOINT_URL", moto_url)
+    pytester.runpytest("-k", "unknown_job").assert_outcomes(passed=1)
+    assert (pytester.path / "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml").is_file()
+
+
+def _write_cassette(folder: Path, name: str, states: list[str]) -> None:
+    """A poller's cassette from a real DescribeJobRun body, one response per state."""
+    from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
+    from replay_jobrun.record import write_scrubbed
+    from replay_jobrun.scrub import Scrubber
+
+    real = json.loads((REAL_RESPONSES / "describe-job-run_completed_sparkpilot-1.json").read_text())
+    run = real["jobRun"]
+    uri = f"https://emr-containers.us-east-1.amazonaws.com/virtualclusters/{run['virtualClusterId']}/jobruns/{run['id']}"
+    interactions = []
+    for state in states:
+        body = json.dumps({"jobRun": {**run, "state": state}}).encode()
+        headers = {"Content-Type": ["application/json"], "Content-Length": [str(len(body))]}
+        interactions.append(
+            Interaction(RecordedRequest("GET", uri), RecordedResponse(200, "OK", headers, body), "DescribeJobRun")
+        )
+    write_scrubbed(Cassette(folder / name, tuple(interactions)), Scrubber(), region="us-east-1")
+
+
+POLLER_TESTS = '''
+import time
+
+import pytest
+
+import jobs
+
+VC, JOB = "k3v9q0x7r2m8w1t5z6b4n0c2d", "0000000378nj1d2s7lo"
+
+
+@pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleep=True)
+def test_poller_replays_without_sleeping(jobrun_replay):
+    started = time.perf_counter()
+    assert jobs.wait_for(VC, JOB, interval=30) == "COMPLETED"
+    assert time.perf_counter() - started < 5
+    assert jobrun_replay.slept == [30, 30]
+    assert [r["jobRun"]["state"] for r in jobrun_replay.responses] == ["PENDING", "RUNNING", "COMPLETED"]
+
+
+@pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleep=True)
+def test_responses_left_unused_fail_the_test(jobrun_replay):
+    import boto3
+    boto3.client("emr-containers", region_name="us-east-1").describe_job_run(virtualClusterId=VC, id=JOB)
+
+
+@pytest.mark.jobrun_cassette("shared/poll.yaml", allow_unused=True)
+def test_unused_responses_allowed_on_purpose(jobrun_replay):
+    import boto3
+    boto3.client("emr-containers", region_name="us-east-1").describe_job_run(virtualClusterId=VC, id=JOB)
+
+
+@pytest.mark.jobrun_cassette("shared/poll.yaml", allow_unused=True)
+def test_mutating_a_response_does_not_leak(jobrun_replay):
+    first = jobrun_replay.responses[0]
+    first["jobRun"]["state"] = "MUTATED"
+    assert jobrun_replay.responses[0]["jobRun"]["state"] == "PENDING"
+
+
+@pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleep=True)
+def test_wrong_job_id_is_a_clear_mismatch(jobrun_replay):
+    jobs.wait_for(VC, "0000000000otherjob0")
+
+
+@pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleeep=True)
+def test_marker_typo(jobrun_replay):
+    pass
+'''
+
+
+def test_poller_marker_options_unused_and_mismatch_messages(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    pytester.makepyfile(test_poller=POLLER_TESTS)
+    _write_cassette(pytester.path / "cassettes" / "shared", "poll.yaml", ["PENDING", "RUNNING", "COMPLETED"])
+    result = pytester.runpytest("test_poller.py", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, failed=1, errors=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*ERROR at teardown of test_responses_left_unused_fail_the_test*",
+            "*poll.yaml: 2 recorded response(s) were not requested by the test:*",
+            "*#1: DescribeJobRun GET /virtualclusters/*/jobruns/0000000378nj1d2s7lo -> 200*",
+            "*@pytest.mark.jobrun_cassette(allow_unused=True)*",
+            "*interaction #0 (DescribeJobRun): the request differs from the recording.*",
+            "*id: recorded '0000000378nj1d2s7lo', live '0000000000otherjob0'*",
+            "*ERROR at setup of test_marker_typo*",
+            "*@pytest.mark.jobrun_cassette: *unexpected keyword argument 'skip_sleeep'*",
+        ]
+    )
+
+
+def test_failed_test_does_not_overwrite_the_cassette(pytester: pytest.Pytester, moto_url: str) -> None:
+    _project(pytester)
+    pytester.makepyfile(
+        test_fails='''
+        def test_breaks_midway(jobrun_replay):
+            jobrun_replay.client.list_virtual_clusters()
+            raise RuntimeError("the test failed after one call")
+        '''
+    )
+    target = pytester.path / "cassettes" / "test_fails" / "test_breaks_midway.yaml"
+    _write_cassette(target.parent, target.name, ["COMPLETED"])
+    good = target.read_text()
+    result = pytester.runpytest("test_fails.py", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not written (the test did not pass): *test_breaks_midway.yaml*"])
+    assert target.read_text() == good
+    assert sorted(p.name for p in target.parent.iterdir()) == ["test_breaks_midway.yaml"]
+
+
+def test_coexists_with_pytest_recording(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_recording")
+    _project(pytester)
+    pytester.makepyfile(
+        test_both='''
+        import pytest
+
+        @pytest.mark.vcr
+        @pytest.mark.jobrun_cassette("real/describe.yaml", allow_unused=True)
+        def test_both_markers(jobrun_replay, vcr):
+            assert jobrun_replay.responses[0]["jobRun"]["state"] == "COMPLETED"
+        '''
+    )
+    _write_cassette(pytester.path / "cassettes" / "real", "describe.yaml", ["COMPLETED"])
+    result = pytester.runpytest("test_both.py", "-p", "recording", "--record-mode=none", "--strict-markers")
+    result.assert_outcomes(passed=1)
+
+
+def test_plugin_import_loads_nothing_heavy(pytester: pytest.Pytester) -> None:
+    result = pytester.runpython_c(
+        textwrap.dedent(
+            """
+            import sys
+            import replay_jobrun.plugin
+            heavy = sorted(m for m in ("botocore", "boto3", "vcr", "deepdiff", "yaml") if m in sys.modules)
+            print("heavy:", heavy)
+            """
+        )
+    )
+    result.stdout.fnmatch_lines(["heavy: []"])
