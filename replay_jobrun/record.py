@@ -220,6 +220,10 @@ class Recording:
     def cassette(self) -> Path:
         return self.path
 
+    def unused(self) -> list[Any]:
+        """Nothing is replayed while recording, so nothing is left unused."""
+        return []
+
     @property
     def calls(self) -> list[Call]:
         return list(self._log.calls)

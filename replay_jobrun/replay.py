@@ -170,11 +170,12 @@ class _ClientStub:
 class Replay:
     """A cassette being replayed; what the ``jobrun_replay`` fixture exposes.
 
-    ``calls`` lists what the code under test asked for; ``responses`` are the
-    cassette's parsed responses in order (each access returns fresh copies).
+    ``cassette`` is the file; ``calls`` lists what the code under test asked
+    for; ``responses`` are the cassette's parsed responses in order (each
+    access returns fresh copies); ``loaded`` is the cassette as read.
     """
 
-    cassette: Cassette
+    loaded: Cassette
     match_requests: bool = True
     ignore_params: Sequence[str] = ()
     scrubber: Scrubber | None = None
@@ -189,18 +190,18 @@ class Replay:
     """Durations passed to ``time.sleep`` while sleeping was skipped."""
 
     def __post_init__(self) -> None:
-        self._parsed = parsed_responses(self.cassette)
+        self._parsed = parsed_responses(self.loaded)
         if self.scrubber is None:
             self.scrubber = Scrubber(
-                known_pseudonyms=self.cassette.metadata.get("pseudonyms") or ()
+                known_pseudonyms=self.loaded.metadata.get("pseudonyms") or ()
             )
         if self.region is None:
-            self.region = self.cassette.metadata.get("region") or _region_from(self.cassette)
+            self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
 
     # -- public ------------------------------------------------------------
     @property
     def path(self) -> Path:
-        return self.cassette.path
+        return self.loaded.path
 
     @property
     def responses(self) -> list[dict[str, Any]]:
@@ -222,7 +223,7 @@ class Replay:
     def unused(self) -> list[tuple[int, Interaction]]:
         return [
             (index, interaction)
-            for index, interaction in enumerate(self.cassette.interactions)
+            for index, interaction in enumerate(self.loaded.interactions)
             if index not in self._served
         ]
 
@@ -260,7 +261,7 @@ class Replay:
                 path=self.path,
                 index=index,
                 actual=operation,
-                expected=f"the recording has {self.cassette.interactions[index].label} next",
+                expected=f"the recording has {self.loaded.interactions[index].label} next",
                 fix=RERECORD_HINT,
             )
         return index
@@ -286,7 +287,7 @@ class Replay:
         )
 
     def _consume(self, index: int, operation: str, request: dict[str, Any]) -> None:
-        interaction = self.cassette.interactions[index]
+        interaction = self.loaded.interactions[index]
         if self.match_requests:
             assert self.scrubber is not None
             recorded = (

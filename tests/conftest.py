@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def moto_server_url() -> Iterator[str]:
     """A real moto server on 127.0.0.1 and a free port, shared by the session."""
@@ -47,5 +46,7 @@ def moto_url(moto_server_url: str) -> str:
     """The session's moto server, emptied for this test."""
     import urllib.request
 
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST"))
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST")
+    )
     return moto_server_url

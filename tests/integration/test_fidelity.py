@@ -19,7 +19,6 @@ from botocore.exceptions import ClientError
 
 from replay_jobrun import load_cassette, replay
 from replay_jobrun.matching import request_params
-
 from tests.support import CASSETTES
 
 CASSETTE_FILES = sorted(CASSETTES.rglob("*.yaml"))
@@ -30,13 +29,20 @@ def _calls(path: Path) -> list[tuple[str, dict[str, Any]]]:
     for interaction in load_cassette(path).interactions:
         assert interaction.operation is not None
         params = request_params(
-            interaction.operation, interaction.request.method, interaction.request.uri, interaction.request.body
+            interaction.operation,
+            interaction.request.method,
+            interaction.request.uri,
+            interaction.request.body,
         )
-        calls.append((interaction.operation, {k: v for k, v in params.items() if not k.startswith("(")}))
+        calls.append(
+            (interaction.operation, {k: v for k, v in params.items() if not k.startswith("(")})
+        )
     return calls
 
 
-def _outcomes(client: Any, calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+def _outcomes(
+    client: Any, calls: list[tuple[str, dict[str, Any]]]
+) -> list[tuple[str, dict[str, Any]]]:
     outcomes = []
     for operation, params in calls:
         try:
@@ -81,5 +87,8 @@ def test_error_interactions_raise_the_modeled_exception_class() -> None:
     errors = [name for name, _ in outcomes if name != "ok"]
     assert errors == ["ResourceNotFoundException"]
     response = outcomes[-1][1]
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == load_cassette(path).interactions[-1].response.status
+    assert (
+        response["ResponseMetadata"]["HTTPStatusCode"]
+        == load_cassette(path).interactions[-1].response.status
+    )
     assert response["message"] == response["Error"]["Message"]

@@ -15,7 +15,6 @@ from replay_jobrun import load_cassette, record, replay
 from replay_jobrun.demo import job_lifecycle
 from replay_jobrun.errors import RequestMismatchError, UnexpectedCallError
 from replay_jobrun.scrub import scan_file
-
 from tests.support import MOTO_ACCOUNT
 from tests.support import TEST_ACCESS_KEY as CONFTEST_KEY
 from tests.support import TEST_SESSION_TOKEN as CONFTEST_TOKEN
@@ -70,7 +69,9 @@ def test_replay_offline_without_credentials_gives_the_recorded_results(
     assert replayed == live
     assert replaying.unused() == []
     assert no_network == []
-    assert [call.operation for call in replaying.calls] == load_cassette(path).metadata["operations"]
+    assert [call.operation for call in replaying.calls] == load_cassette(path).metadata[
+        "operations"
+    ]
 
 
 import socket as _socket  # noqa: E402
@@ -78,7 +79,9 @@ import socket as _socket  # noqa: E402
 _REAL_CONNECT = _socket.socket.connect
 
 
-def test_every_way_of_building_a_client_is_served_from_one_queue(tmp_path: Path, moto_url: str) -> None:
+def test_every_way_of_building_a_client_is_served_from_one_queue(
+    tmp_path: Path, moto_url: str
+) -> None:
     path = tmp_path / "clients.yaml"
     with record(path, mode="all", endpoint_url=moto_url):
         live = job_lifecycle(boto3.client("emr-containers"))
@@ -113,28 +116,37 @@ class _Rotating:
         return getattr(client, name)
 
 
-def test_new_episodes_keeps_recorded_interactions_and_appends_new_ones(tmp_path: Path, moto_url: str) -> None:
+def test_new_episodes_keeps_recorded_interactions_and_appends_new_ones(
+    tmp_path: Path, moto_url: str
+) -> None:
     path = tmp_path / "episodes.yaml"
     with record(path, mode="all", endpoint_url=moto_url):
         client = boto3.client("emr-containers", region_name="us-east-1")
         cluster = client.create_virtual_cluster(
-            name="vc", containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}}
+            name="vc",
+            containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}},
         )
     first = yaml.safe_load(path.read_text())
     with record(path, mode="new_episodes", endpoint_url=moto_url):
         client = boto3.client("emr-containers", region_name="us-east-1")
         client.create_virtual_cluster(
-            name="vc", containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}}
+            name="vc",
+            containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}},
         )
         client.list_job_runs(virtualClusterId=cluster["id"])
     second = yaml.safe_load(path.read_text())
     assert len(first["interactions"]) == 1
     assert len(second["interactions"]) == 2
     assert second["interactions"][0] == first["interactions"][0]
-    assert second["metadata"]["replay_jobrun"]["operations"] == ["CreateVirtualCluster", "ListJobRuns"]
+    assert second["metadata"]["replay_jobrun"]["operations"] == [
+        "CreateVirtualCluster",
+        "ListJobRuns",
+    ]
 
 
-def test_a_discarded_recording_leaves_the_previous_cassette_untouched(tmp_path: Path, moto_url: str) -> None:
+def test_a_discarded_recording_leaves_the_previous_cassette_untouched(
+    tmp_path: Path, moto_url: str
+) -> None:
     path = tmp_path / "keep.yaml"
     _record_lifecycle(path, moto_url)
     before = path.read_bytes()
@@ -145,7 +157,9 @@ def test_a_discarded_recording_leaves_the_previous_cassette_untouched(tmp_path: 
     assert list(tmp_path.iterdir()) == [path]
 
 
-def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(tmp_path: Path, moto_url: str) -> None:
+def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(
+    tmp_path: Path, moto_url: str
+) -> None:
     path = tmp_path / "lifecycle.yaml"
     _record_lifecycle(path, moto_url)
     with replay(path) as replaying:
@@ -155,7 +169,8 @@ def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(tmp_path
     message = str(wrong.value)
     assert str(path) in message
     assert "interaction #0" in message
-    assert "ListVirtualClusters" in message and "CreateVirtualCluster" in message
+    assert "ListVirtualClusters" in message
+    assert "CreateVirtualCluster" in message
     assert "--jobrun-record-mode=all" in message
 
     with replay(path) as replaying:
@@ -163,7 +178,11 @@ def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(tmp_path
         with pytest.raises(RequestMismatchError) as mismatch:
             client.create_virtual_cluster(
                 name="other-name",
-                containerProvider={"id": "demo-eks", "type": "EKS", "info": {"eksInfo": {"namespace": "spark"}}},
+                containerProvider={
+                    "id": "demo-eks",
+                    "type": "EKS",
+                    "info": {"eksInfo": {"namespace": "spark"}},
+                },
             )
     assert "name: recorded 'demo-cluster', live 'other-name'" in str(mismatch.value)
     assert "ignore_params" in str(mismatch.value)

@@ -65,7 +65,7 @@ class EmrContainerHook:
         return response
 '''
 
-USER_TESTS = '''
+USER_TESTS = """
 import boto3
 import pytest
 
@@ -91,7 +91,7 @@ def test_unknown_job_raises_the_modeled_error(jobrun_replay):
     )
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.describe_job_run(virtualClusterId=cluster["id"], id="0000000000nosuchjob")
-'''
+"""
 
 
 def _project(pytester: pytest.Pytester, *, block_network: bool = False) -> None:
@@ -99,7 +99,7 @@ def _project(pytester: pytest.Pytester, *, block_network: bool = False) -> None:
     pytester.makepyfile(jobs=USER_CODE, test_jobs=USER_TESTS)
     if block_network:
         pytester.makeconftest(
-            '''
+            """
             import socket
             import pytest
 
@@ -108,12 +108,17 @@ def _project(pytester: pytest.Pytester, *, block_network: bool = False) -> None:
                 def refuse(self, address):
                     raise AssertionError(f"network access during replay: {address!r}")
                 monkeypatch.setattr(socket.socket, "connect", refuse)
-            '''
+            """
         )
 
 
 def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -125,7 +130,9 @@ def test_record_against_moto_then_replay_offline_without_credentials(
         "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}", "-p", "no:cacheprovider"
     )
     recorded.assert_outcomes(passed=2)
-    recorded.stdout.fnmatch_lines(["*jobrun cassettes*", "wrote *test_start_and_cancel.yaml (5 interactions*"])
+    recorded.stdout.fnmatch_lines(
+        ["*jobrun cassettes*", "wrote *test_start_and_cancel.yaml (5 interactions*"]
+    )
     cassettes = sorted((pytester.path / "cassettes").rglob("*.yaml"))
     assert [p.relative_to(pytester.path).as_posix() for p in cassettes] == [
         "cassettes/test_jobs/test_start_and_cancel.yaml",
@@ -144,7 +151,9 @@ def test_record_against_moto_then_replay_offline_without_credentials(
     replayed.assert_outcomes(passed=2)
 
 
-def test_missing_cassette_fails_with_the_path_and_the_command_to_record_it(pytester: pytest.Pytester) -> None:
+def test_missing_cassette_fails_with_the_path_and_the_command_to_record_it(
+    pytester: pytest.Pytester,
+) -> None:
     _project(pytester)
     result = pytester.runpytest("-k", "unknown_job")
     result.assert_outcomes(errors=1)
@@ -163,7 +172,9 @@ def test_env_var_selects_the_record_mode(
     monkeypatch.setenv("REPLAY_JOBRUN_RECORD_MODE", "once")
     monkeypatch.setenv("REPLAY_JOBRUN_ENDPOINT_URL", moto_url)
     pytester.runpytest("-k", "unknown_job").assert_outcomes(passed=1)
-    assert (pytester.path / "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml").is_file()
+    assert (
+        pytester.path / "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml"
+    ).is_file()
 
 
 def _write_cassette(folder: Path, name: str, states: list[str]) -> None:
@@ -180,12 +191,16 @@ def _write_cassette(folder: Path, name: str, states: list[str]) -> None:
         body = json.dumps({"jobRun": {**run, "state": state}}).encode()
         headers = {"Content-Type": ["application/json"], "Content-Length": [str(len(body))]}
         interactions.append(
-            Interaction(RecordedRequest("GET", uri), RecordedResponse(200, "OK", headers, body), "DescribeJobRun")
+            Interaction(
+                RecordedRequest("GET", uri),
+                RecordedResponse(200, "OK", headers, body),
+                "DescribeJobRun",
+            )
         )
     write_scrubbed(Cassette(folder / name, tuple(interactions)), Scrubber(), region="us-east-1")
 
 
-POLLER_TESTS = '''
+POLLER_TESTS = """
 import time
 
 import pytest
@@ -231,13 +246,15 @@ def test_wrong_job_id_is_a_clear_mismatch(jobrun_replay):
 @pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleeep=True)
 def test_marker_typo(jobrun_replay):
     pass
-'''
+"""
 
 
 def test_poller_marker_options_unused_and_mismatch_messages(pytester: pytest.Pytester) -> None:
     _project(pytester)
     pytester.makepyfile(test_poller=POLLER_TESTS)
-    _write_cassette(pytester.path / "cassettes" / "shared", "poll.yaml", ["PENDING", "RUNNING", "COMPLETED"])
+    _write_cassette(
+        pytester.path / "cassettes" / "shared", "poll.yaml", ["PENDING", "RUNNING", "COMPLETED"]
+    )
     result = pytester.runpytest("test_poller.py", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, failed=1, errors=2)
     result.stdout.fnmatch_lines_random(
@@ -254,19 +271,23 @@ def test_poller_marker_options_unused_and_mismatch_messages(pytester: pytest.Pyt
     )
 
 
-def test_failed_test_does_not_overwrite_the_cassette(pytester: pytest.Pytester, moto_url: str) -> None:
+def test_failed_test_does_not_overwrite_the_cassette(
+    pytester: pytest.Pytester, moto_url: str
+) -> None:
     _project(pytester)
     pytester.makepyfile(
-        test_fails='''
+        test_fails="""
         def test_breaks_midway(jobrun_replay):
             jobrun_replay.client.list_virtual_clusters()
             raise RuntimeError("the test failed after one call")
-        '''
+        """
     )
     target = pytester.path / "cassettes" / "test_fails" / "test_breaks_midway.yaml"
     _write_cassette(target.parent, target.name, ["COMPLETED"])
     good = target.read_text()
-    result = pytester.runpytest("test_fails.py", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}")
+    result = pytester.runpytest(
+        "test_fails.py", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*not written (the test did not pass): *test_breaks_midway.yaml*"])
     assert target.read_text() == good
@@ -277,17 +298,19 @@ def test_coexists_with_pytest_recording(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_recording")
     _project(pytester)
     pytester.makepyfile(
-        test_both='''
+        test_both="""
         import pytest
 
         @pytest.mark.vcr
         @pytest.mark.jobrun_cassette("real/describe.yaml", allow_unused=True)
         def test_both_markers(jobrun_replay, vcr):
             assert jobrun_replay.responses[0]["jobRun"]["state"] == "COMPLETED"
-        '''
+        """
     )
     _write_cassette(pytester.path / "cassettes" / "real", "describe.yaml", ["COMPLETED"])
-    result = pytester.runpytest("test_both.py", "-p", "recording", "--record-mode=none", "--strict-markers")
+    result = pytester.runpytest(
+        "test_both.py", "-p", "recording", "--record-mode=none", "--strict-markers"
+    )
     result.assert_outcomes(passed=1)
 
 
