@@ -94,12 +94,20 @@ def parse_response(
         "body": response.decoded_body(),
         "context": {"operation_name": interaction.operation},
     }
-    parsed = parser.parse(response_dict, operation_model.output_shape)
-    if response.status >= 300:
-        code = parsed.get("Error", {}).get("Code")
-        error_shape = model.service_model().shape_for_error_code(code) if code else None
-        if error_shape is not None:
-            parsed.update(parser.parse(response_dict, error_shape))
+    try:
+        parsed = parser.parse(response_dict, operation_model.output_shape)
+        if response.status >= 300:
+            code = parsed.get("Error", {}).get("Code")
+            error_shape = model.service_model().shape_for_error_code(code) if code else None
+            if error_shape is not None:
+                parsed.update(parser.parse(response_dict, error_shape))
+    except Exception as err:  # botocore's parsers raise several unrelated types
+        raise CassetteFormatError(
+            path=path,
+            problem=f"interaction #{index} ({interaction.label}): botocore cannot parse the "
+            f"response as {interaction.operation}: {type(err).__name__}: {err}",
+            fix="the body was edited or truncated; restore it from version control or re-record",
+        ) from err
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
     return ParsedResponse(interaction.operation, response.status, parsed)
 
