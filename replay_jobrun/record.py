@@ -26,8 +26,8 @@ from .cassette import (
     Interaction,
     _interaction_from_vcr,
     dump_cassette,
-    parse_cassette,
     normalize_for_review,
+    parse_cassette,
     write_atomic,
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients

@@ -200,9 +200,7 @@ class Replay:
     def __post_init__(self) -> None:
         self._parsed = parsed_responses(self.loaded)
         if self.scrubber is None:
-            self.scrubber = Scrubber(
-                known_pseudonyms=self.loaded.metadata.get("pseudonyms") or ()
-            )
+            self.scrubber = Scrubber(known_pseudonyms=self.loaded.metadata.get("pseudonyms") or ())
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
 

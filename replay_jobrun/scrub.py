@@ -258,10 +258,8 @@ def _body_texts(interaction: Interaction) -> list[str]:
     texts = []
     if interaction.request.body:
         texts.append(interaction.request.body.decode("utf-8", errors="replace"))
-    try:
+    with contextlib.suppress(OSError):
         texts.append(interaction.response.decoded_body().decode("utf-8", errors="replace"))
-    except OSError:
-        pass
     return texts
 
 

@@ -55,7 +55,9 @@ def real_interaction(source: Path) -> Interaction:
         run = raw["jobRun"]
         uri = f"{ENDPOINT}/virtualclusters/{run['virtualClusterId']}/jobruns/{run['id']}"
         body = json.dumps(raw).encode()
-        return Interaction(RecordedRequest("GET", uri), _aws_response(body, source.name), "DescribeJobRun")
+        return Interaction(
+            RecordedRequest("GET", uri), _aws_response(body, source.name), "DescribeJobRun"
+        )
     if source.name.startswith("list-job-runs_"):
         # The AWS CLI printed the jobRuns array (--query); the wire body wraps it.
         cluster = raw[0]["virtualClusterId"]
@@ -72,7 +74,9 @@ def build_real(shared: Path, scrubber: Scrubber) -> list[Path]:
     written = []
     for source in sorted((shared / "real_responses").glob("*.json")):
         target = ROOT / "cassettes" / "real" / f"{source.stem}.yaml"
-        cassette = Cassette(target, (real_interaction(source),), {"source": f"shared/real_responses/{source.name}"})
+        cassette = Cassette(
+            target, (real_interaction(source),), {"source": f"shared/real_responses/{source.name}"}
+        )
         write_scrubbed(cassette, scrubber, region=REGION)
         written.append(target)
     return written
@@ -101,12 +105,17 @@ def poll_until_cancelled(client: Any) -> None:
 
 def build_moto(scrubber: Scrubber) -> list[Path]:
     folder = ROOT / "cassettes" / "moto"
-    scenarios = {"job-lifecycle.yaml": job_lifecycle, "poll-until-cancelled.yaml": poll_until_cancelled}
+    scenarios = {
+        "job-lifecycle.yaml": job_lifecycle,
+        "poll-until-cancelled.yaml": poll_until_cancelled,
+    }
     written = []
     with isolated_aws_environment(), moto_server() as url:
         for name, scenario in scenarios.items():
             with record(folder / name, mode="all", endpoint_url=url, scrubber=scrubber):
-                scenario(model.botocore_session().create_client("emr-containers", region_name=REGION))
+                scenario(
+                    model.botocore_session().create_client("emr-containers", region_name=REGION)
+                )
             written.append(folder / name)
     return written
 
