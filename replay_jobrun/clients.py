@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterator
@@ -46,7 +47,7 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
     import botocore.session
 
     original = botocore.session.Session.create_client
-    signature = inspect.signature(original)
+    signature = _signature(original)
 
     def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, *args, **kwargs)
@@ -72,6 +73,11 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
     finally:
         with _lock:
             botocore.session.Session.create_client = original
+
+
+@functools.lru_cache(maxsize=4)
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(function)
 
 
 def _has_region(session: Any, arguments: dict[str, Any]) -> bool:

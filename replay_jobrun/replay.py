@@ -24,7 +24,7 @@ from typing import Any
 
 from . import matching, model
 from .cassette import Cassette, Interaction, load_cassette
-from .clients import Call, CallLog, ClientPolicy, intercept_clients
+from .clients import Call, ClientPolicy, intercept_clients
 from .errors import (
     CassetteFormatError,
     RequestMismatchError,
@@ -154,6 +154,7 @@ class _ClientStub:
     def _stage(self, params: dict[str, Any], model: Any, context: Any = None, **_: Any) -> None:
         if context and context.get("is_presign_request"):
             return
+        self._replay._calls.append(Call(model.name, fresh_copy(params)))
         index = self._replay._peek(model.name)
         if self._staged == index:
             return
@@ -191,7 +192,7 @@ class Replay:
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
     _next: int = field(default=0, init=False)
     _served: set[int] = field(default_factory=set, init=False)
-    _log: CallLog = field(default_factory=CallLog, init=False)
+    _calls: list[Call] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
     slept: list[float] = field(default_factory=list, init=False)
@@ -215,7 +216,7 @@ class Replay:
 
     @property
     def calls(self) -> list[Call]:
-        return list(self._log.calls)
+        return list(self._calls)
 
     @property
     def client(self) -> Any:
@@ -247,7 +248,6 @@ class Replay:
     def attach(self, client: Any) -> None:
         """Serve this cassette to ``client`` (done for you while :func:`replay` is active)."""
         _ClientStub(self, client)
-        self._log.attach(client)
 
     # -- called by the per-client stubs --------------------------------------
     def _peek(self, operation: str) -> int:
