@@ -254,23 +254,14 @@ class Replay:
         with self._lock:
             index = self._next
         if index >= len(self._parsed):
-            raise UnexpectedCallError(
-                path=self.path,
-                index=index,
-                actual=operation,
-                expected=f"the cassette holds only {len(self._parsed)} interaction(s)",
-                fix=RERECORD_HINT,
-            )
-        recorded = self._parsed[index].operation
-        if recorded != operation:
-            raise UnexpectedCallError(
-                path=self.path,
-                index=index,
-                actual=operation,
-                expected=f"the recording has {self.loaded.interactions[index].label} next",
-                fix=RERECORD_HINT,
-            )
-        return index
+            expected = f"the cassette holds only {len(self._parsed)} interaction(s)"
+        elif self._parsed[index].operation != operation:
+            expected = f"the recording has {self.loaded.interactions[index].label} next"
+        else:
+            return index
+        raise UnexpectedCallError(
+            path=self.path, index=index, actual=operation, expected=expected, fix=RERECORD_HINT
+        )
 
     def _stage_on(self, stubber: Any, index: int) -> None:
         response = self._parsed[index]

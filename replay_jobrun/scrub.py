@@ -25,7 +25,7 @@ import gzip
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -138,19 +138,18 @@ class Scrubber:
             self._pseudonyms.add(replacement)
 
     # -- rules ---------------------------------------------------------------
-    def _account(self, original: str) -> str:
+    def _pseudonym(self, original: str, derive: Callable[[str, str], str]) -> str:
         if original in self._pseudonyms:
-            return original
-        pseudonym = self._secrets.get(original) or pseudonym_account_id(original, self.salt)
+            return original  # already scrubbed: scrubbing is idempotent
+        pseudonym = self._secrets.get(original) or derive(original, self.salt)
         self._remember(original, pseudonym)
         return pseudonym
 
+    def _account(self, original: str) -> str:
+        return self._pseudonym(original, pseudonym_account_id)
+
     def _access_key(self, original: str) -> str:
-        if original in self._pseudonyms:
-            return original
-        pseudonym = self._secrets.get(original) or pseudonym_access_key_id(original, self.salt)
-        self._remember(original, pseudonym)
-        return pseudonym
+        return self._pseudonym(original, pseudonym_access_key_id)
 
     def _sweep_pattern(self) -> re.Pattern[str] | None:
         if self._sweep is None and self._secrets:
