@@ -238,10 +238,25 @@ class Scrubber:
         response = self.scrub_response(interaction.response)
         return replace(interaction, request=request, response=response)
 
+    def learn(self, interactions: Iterable[Interaction]) -> None:
+        """Learn every secret of a cassette before scrubbing any of it, so a value that shows
+        up bare (an account id glued into a bucket name) before the ARN that reveals it is
+        still swept."""
+        for interaction in interactions:
+            for headers in (interaction.request.headers, interaction.response.headers):
+                for name, values in headers.items():
+                    if name.lower() in CREDENTIAL_HEADERS:
+                        self._learn_credentials(name, values)
+            for text in (interaction.request.uri, *_body_texts(interaction)):
+                for match in ARN_ACCOUNT.finditer(text):
+                    self._account(match.group(2))
+
     def scrub_all(
         self, interactions: Iterable[Interaction]
     ) -> tuple[list[Interaction], ScrubReport]:
         """Scrub a cassette's interactions; the report covers just these (and adds to the total)."""
+        interactions = list(interactions)
+        self.learn(interactions)
         total, self.report = self.report, ScrubReport()
         try:
             scrubbed = [self.scrub_interaction(i) for i in interactions]
