@@ -77,7 +77,9 @@ def test_credential_headers_are_dropped_and_their_values_swept_everywhere() -> N
             "POST",
             "https://emr-containers.us-east-1.amazonaws.com/virtualclusters",
             {
-                "Authorization": [f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/emr-containers/aws4_request"],
+                "Authorization": [
+                    f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/emr-containers/aws4_request"
+                ],
                 "X-Amz-Security-Token": [token],
                 "Content-Type": ["application/json"],
             },
@@ -116,7 +118,9 @@ def test_scan_decodes_base64_and_gzip_and_masks_what_it_reports() -> None:
 def test_every_project_cassette_scans_clean() -> None:
     cassettes = sorted(CASSETTES.rglob("*.yaml"))
     assert cassettes
-    assert {path.name: scan_file(path) for path in cassettes} == {path.name: [] for path in cassettes}
+    assert {path.name: scan_file(path) for path in cassettes} == {
+        path.name: [] for path in cassettes
+    }
 
 
 @settings(max_examples=40, deadline=None)
