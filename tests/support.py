@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
-REAL_RESPONSES = ROOT.parent / "shared" / "real_responses"
+# Only tools/build_cassettes.py reads ../shared: the suite runs on the committed cassettes.
 
 # The credentials the root conftest.py puts in the environment: never in a cassette.
 TEST_ACCESS_KEY = "AKIATESTREPLAYJOBRUN"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from replay_jobrun.scrub import scan_file
-from tests.support import MOTO_ACCOUNT, REAL_RESPONSES, TEST_ACCESS_KEY, TEST_SESSION_TOKEN
+from tests.support import CASSETTES, MOTO_ACCOUNT, TEST_ACCESS_KEY, TEST_SESSION_TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
@@ -179,11 +179,14 @@ def test_env_var_selects_the_record_mode(
 
 def _write_cassette(folder: Path, name: str, states: list[str]) -> None:
     """A poller's cassette from a real DescribeJobRun body, one response per state."""
+    from replay_jobrun import load_cassette
     from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
     from replay_jobrun.record import write_scrubbed
     from replay_jobrun.scrub import Scrubber
 
-    real = json.loads((REAL_RESPONSES / "describe-job-run_completed_sparkpilot-1.json").read_text())
+    # A real AWS body, from the project's committed (scrubbed) cassette.
+    source = load_cassette(CASSETTES / "real" / "describe-job-run_completed_sparkpilot-1.yaml")
+    real = json.loads(source.interactions[0].response.body)
     run = real["jobRun"]
     uri = f"https://emr-containers.us-east-1.amazonaws.com/virtualclusters/{run['virtualClusterId']}/jobruns/{run['id']}"
     interactions = []
