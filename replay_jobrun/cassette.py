@@ -239,7 +239,8 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     :class:`~replay_jobrun.errors.CassetteFormatError` if it is not a cassette.
     The result is shared between callers: treat it as read-only.
     """
-    resolved = Path(path).resolve()
+    # abspath, not resolve(): no syscall per path component on this per-test path.
+    resolved = Path(os.path.abspath(path))
     stat = resolved.stat()
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _cache.get(resolved)
@@ -385,5 +386,10 @@ def save_cassette(cassette: Cassette, path: str | os.PathLike[str] | None = None
     """
     target = Path(path) if path is not None else cassette.path
     write_atomic(target, dump_cassette(cassette))
-    _cache.pop(target.resolve(), None)
+    forget(target)
     return target
+
+
+def forget(path: str | os.PathLike[str]) -> None:
+    """Drop a cassette from the load cache (after writing it)."""
+    _cache.pop(Path(os.path.abspath(path)), None)

@@ -26,6 +26,7 @@ from .cassette import (
     Interaction,
     _interaction_from_vcr,
     dump_cassette,
+    forget,
     normalize_for_review,
     parse_cassette,
     write_atomic,
@@ -150,9 +151,7 @@ def write_scrubbed(
             "and record again",
         )
     write_atomic(target, text)
-    from .cassette import _cache
-
-    _cache.pop(target.resolve(), None)
+    forget(target)
     return scrubbed, report
 
 
