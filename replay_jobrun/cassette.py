@@ -127,9 +127,6 @@ class Cassette:
     # Metadata of other tools (vcrpy's get_metadata) is kept as found.
     foreign_metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    def with_interactions(self, interactions: Sequence[Interaction]) -> Cassette:
-        return replace(self, interactions=tuple(interactions))
-
 
 # --- reading -----------------------------------------------------------------
 
