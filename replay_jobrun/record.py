@@ -166,7 +166,9 @@ class _Persister:
         from vcr.serialize import deserialize
 
         path = Path(cassette_path)
-        if not path.is_file():
+        # "all" re-records from scratch: vcrpy would otherwise keep every old interaction
+        # that no new request matches, and a cassette is an ordered script, not a pool.
+        if not path.is_file() or self._recording.mode is RecordMode.ALL:
             raise CassetteNotFoundError()
         text = path.read_text(encoding="utf-8")
         # Our parser first: a broken file fails with its path and the fix, not a KeyError.
@@ -255,7 +257,7 @@ class Recording:
             operation,
             (recorded.method, recorded.uri, recorded.body),
             (live.method, live.uri, live.body),
-            self.scrubber.scrub_text,
+            self.scrubber.scrub_live,
         )
         if problems:
             raise AssertionError("\n".join(problems))

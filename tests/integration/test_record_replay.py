@@ -193,3 +193,13 @@ def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(
             replaying.client.list_virtual_clusters()
     assert "holds only 6 interaction(s)" in str(past_end.value)
     assert "interaction #6" in str(past_end.value)
+
+
+def test_all_mode_replaces_the_cassette_instead_of_accumulating(tmp_path: Path, moto_url: str) -> None:
+    path = tmp_path / "again.yaml"
+    _record_lifecycle(path, moto_url)
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+    _record_lifecycle(path, moto_url)
+    assert len(load_cassette(path).interactions) == 6
