@@ -141,13 +141,16 @@ def compare(
     operation: str,
     recorded: tuple[str, str, bytes | str | None],
     live: tuple[str, str, bytes | str | None],
-    scrub_live: Callable[[str], str],
+    scrub_live: Callable[[str, str, str | None], tuple[str, str | None]],
     ignored: Iterable[str] = (),
 ) -> list[str]:
-    """Differences between a recorded and a live request (empty when they match)."""
+    """Differences between a recorded and a live request (empty when they match).
+
+    ``scrub_live(operation, url, body)`` applies the recording's scrub rules to the live side.
+    """
     method, url, body = live
     live_body = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    scrubbed = (method, scrub_live(url), scrub_live(live_body) if live_body else live_body)
+    scrubbed = (method, *scrub_live(operation, url, live_body or None))
     ignored = tuple(ignored)
     return differences(
         without(request_params(operation, *recorded), ignored),

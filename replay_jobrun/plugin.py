@@ -36,11 +36,13 @@ class _SessionState:
         if self._scrubber is None:
             from .scrub import Scrubber
 
-            salt = (
-                os.environ.get(options.SALT_ENV) or str(config.getini("jobrun_scrub_salt")) or None
-            )
-            self._scrubber = Scrubber(salt=salt)
+            keep = [str(line) for line in config.getini("jobrun_scrub_keep")]
+            self._scrubber = Scrubber(salt=_salt(config), keep_fields=keep)
         return self._scrubber
+
+
+def _salt(config: pytest.Config) -> str | None:
+    return os.environ.get(options.SALT_ENV) or str(config.getini("jobrun_scrub_salt")) or None
 
 
 _state_key = pytest.StashKey[_SessionState]()
@@ -67,6 +69,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "jobrun_cassette_dir", "folder of cassettes, relative to rootdir", default="cassettes"
     )
     parser.addini("jobrun_record_mode", "record mode when no option or marker says", default="none")
+    parser.addini(
+        "jobrun_scrub_keep",
+        "model members (e.g. entryPoint, tags) that scrubbing leaves as recorded",
+        type="linelist",
+        default=[],
+    )
     parser.addini(
         "jobrun_scrub_salt",
         f"salt of scrubbing pseudonyms (${options.SALT_ENV} wins)",
@@ -161,6 +169,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 ignore_params=opts.ignore_params,
                 region=opts.region,
                 skip_sleep=opts.skip_sleep,
+                salt=_salt(config),
             ) as replaying:
                 yield replaying
             state.replayed += 1

@@ -111,6 +111,7 @@ def build_metadata(
         "region": region,
         "operations": [i.operation for i in interactions],
         "pseudonyms": sorted(scrubber.pseudonyms),
+        "keep_fields": sorted(scrubber.keep_fields),
         "scrubbed": report.summary(),
     }
 

@@ -189,6 +189,7 @@ class Replay:
     ignore_params: Sequence[str] = ()
     scrubber: Scrubber | None = None
     region: str | None = None
+    salt: str | None = None
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
     _next: int = field(default=0, init=False)
     _served: set[int] = field(default_factory=set, init=False)
@@ -201,7 +202,13 @@ class Replay:
     def __post_init__(self) -> None:
         self._parsed = parsed_responses(self.loaded)
         if self.scrubber is None:
-            self.scrubber = Scrubber(known_pseudonyms=self.loaded.metadata.get("pseudonyms") or ())
+            # The live side must go through the rules the recording went through.
+            meta = self.loaded.metadata
+            self.scrubber = Scrubber(
+                salt=self.salt,
+                known_pseudonyms=meta.get("pseudonyms") or (),
+                keep_fields=meta.get("keep_fields") or (),
+            )
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
 
@@ -294,7 +301,7 @@ class Replay:
             )
             live = (request["method"], request["url"], request.get("body"))
             problems = matching.compare(
-                operation, recorded, live, self.scrubber.scrub_text, self.ignore_params
+                operation, recorded, live, self.scrubber.scrub_live, self.ignore_params
             )
             if problems:
                 raise RequestMismatchError(
@@ -349,12 +356,15 @@ def replay(
     region: str | None = None,
     scrubber: Scrubber | None = None,
     skip_sleep: bool = False,
+    salt: str | None = None,
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client created inside the block.
 
     No socket is opened and no credentials are needed: clients created without
     explicit credentials get fake ones, so botocore never looks for real ones.
-    With ``skip_sleep``, ``time.sleep`` returns at once inside the block (the
+    ``salt`` must be the scrub salt the cassette was recorded with (live params
+    are scrubbed with it before matching). With ``skip_sleep``, ``time.sleep``
+    returns at once inside the block (the
     durations asked for are kept in ``Replay.slept``), so pollers replay in
     milliseconds.
     """
@@ -365,6 +375,7 @@ def replay(
         ignore_params=tuple(ignore_params),
         region=region,
         scrubber=scrubber,
+        salt=salt,
     )
     policy = ClientPolicy(
         on_client=session.attach,

@@ -23,6 +23,8 @@ import contextlib
 import functools
 import gzip
 import hashlib
+import hmac
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +36,9 @@ from .cassette import Headers, Interaction, RecordedRequest, RecordedResponse
 
 DEFAULT_SALT = "replay-jobrun/v1"
 PLACEHOLDER_SECRET = "REDACTED"
+# What a redacted field becomes: deterministic per value, recognisable, and within
+# the model's `.*\S.*` pattern and length limits of every sensitive emr-containers shape.
+REDACTED_VALUE = re.compile(r"\AREDACTED-[0-9a-f]{8}\Z")
 
 CREDENTIAL_HEADERS = frozenset(
     {
@@ -110,8 +115,14 @@ class Scrubber:
     prove none of them reached the file.
     """
 
-    def __init__(self, salt: str | None = None, known_pseudonyms: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        salt: str | None = None,
+        known_pseudonyms: Iterable[str] = (),
+        keep_fields: Iterable[str] = (),
+    ) -> None:
         self.salt = salt or DEFAULT_SALT
+        self.keep_fields = frozenset(keep_fields)
         self.report = ScrubReport()
         self._secrets: dict[str, str] = {}  # original -> replacement
         self._pseudonyms: set[str] = set(known_pseudonyms)
@@ -217,25 +228,91 @@ class Scrubber:
             kept[name] = [self.scrub_text(v) for v in values]
         return kept
 
-    def scrub_request(self, request: RecordedRequest) -> RecordedRequest:
+    # -- model-driven rules ----------------------------------------------------
+    def _redact(self, original: str, shape: Any, kind: str) -> str:
+        if not original or REDACTED_VALUE.match(original):
+            return original
+        digest = hmac.new(self.salt.encode(), original.encode(), hashlib.sha256).hexdigest()
+        value = f"REDACTED-{digest[:8]}"
+        limit = shape.metadata.get("max") if shape is not None else None
+        if isinstance(limit, int) and len(value) > limit:
+            value = value[:limit]
+        # Replaced where the model puts it, not swept from other text: a tag value is often
+        # an id (the virtual cluster's) that requests and assertions must still see.
+        self.report.note(kind, original)
+        return value
+
+    def scrub_json(self, value: Any, shape: Any) -> Any:
+        """Walk a JSON value along its botocore shape: tag values and ``sensitive`` shapes
+        are redacted, every other string goes through the text rules."""
+        if isinstance(value, str):
+            if shape is not None and shape.metadata.get("sensitive"):
+                return self._redact(value, shape, "sensitive field")
+            return value
+        if shape is None:
+            return value
+        kind = shape.type_name
+        if kind == "structure" and isinstance(value, dict):
+            members = {m.serialization.get("name", n): (n, m) for n, m in shape.members.items()}
+            out = {}
+            for key, item in value.items():
+                name, member = members.get(key, (key, None))
+                out[key] = item if name in self.keep_fields else self.scrub_json(item, member)
+            return out
+        if kind == "list" and isinstance(value, list):
+            return [self.scrub_json(item, shape.member) for item in value]
+        if kind == "map" and isinstance(value, dict):
+            redact = bool(shape.metadata.get("sensitive")) or shape.name.endswith("TagMap")
+            label = "tag value" if shape.name.endswith("TagMap") else "sensitive field"
+            return {
+                key: self._redact(item, shape.value, label)
+                if redact and isinstance(item, str)
+                else self.scrub_json(item, shape.value)
+                for key, item in value.items()
+            }
+        return value
+
+    def scrub_body(self, body: bytes | None, shape: Any) -> bytes | None:
+        """Model rules on a JSON body (when its shape is known), then the text rules."""
+        if body and shape is not None:
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, dict):
+                body = json.dumps(self.scrub_json(decoded, shape), ensure_ascii=False).encode()
+        return self.scrub_bytes(body)
+
+    def scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
+        """A live request scrubbed with the rules its recording went through (for matching)."""
+        scrubbed = self.scrub_body(body.encode() if body else None, _input_shape(operation))
+        return self.scrub_text(url), scrubbed.decode() if scrubbed else body
+
+    def scrub_request(
+        self, request: RecordedRequest, operation: str | None = None
+    ) -> RecordedRequest:
         headers = self.scrub_headers(request.headers)
+        shape = _input_shape(operation) if operation else None
         return replace(
             request,
             uri=self.scrub_text(request.uri),
             headers=headers,
-            body=self.scrub_bytes(request.body),
+            body=self.scrub_body(request.body, shape),
         )
 
-    def scrub_response(self, response: RecordedResponse) -> RecordedResponse:
+    def scrub_response(
+        self, response: RecordedResponse, operation: str | None = None
+    ) -> RecordedResponse:
         headers = self.scrub_headers(response.headers)
-        body = self.scrub_bytes(response.decoded_body()) or b""
+        shape = _output_shape(operation) if operation and response.status < 300 else None
+        body = self.scrub_body(response.decoded_body(), shape) or b""
         headers = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}
         return replace(response, headers=headers, body=body)
 
     def scrub_interaction(self, interaction: Interaction) -> Interaction:
         """Scrub both sides; the request first, so its credentials are known for the sweep."""
-        request = self.scrub_request(interaction.request)
-        response = self.scrub_response(interaction.response)
+        request = self.scrub_request(interaction.request, interaction.operation)
+        response = self.scrub_response(interaction.response, interaction.operation)
         return replace(interaction, request=request, response=response)
 
     def learn(self, interactions: Iterable[Interaction]) -> None:
@@ -266,6 +343,18 @@ class Scrubber:
                 total.replaced[kind] += count
                 total.distinct.setdefault(kind, set()).update(self.report.distinct.get(kind, ()))
             self.report = total
+
+
+def _input_shape(operation: str) -> Any:
+    from . import model
+
+    return model.service_model().operation_model(operation).input_shape
+
+
+def _output_shape(operation: str) -> Any:
+    from . import model
+
+    return model.service_model().operation_model(operation).output_shape
 
 
 def _body_texts(interaction: Interaction) -> list[str]:

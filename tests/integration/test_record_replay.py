@@ -195,7 +195,9 @@ def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(
     assert "interaction #6" in str(past_end.value)
 
 
-def test_all_mode_replaces_the_cassette_instead_of_accumulating(tmp_path: Path, moto_url: str) -> None:
+def test_all_mode_replaces_the_cassette_instead_of_accumulating(
+    tmp_path: Path, moto_url: str
+) -> None:
     path = tmp_path / "again.yaml"
     _record_lifecycle(path, moto_url)
     import urllib.request

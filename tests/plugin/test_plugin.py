@@ -329,3 +329,34 @@ def test_plugin_import_loads_nothing_heavy(pytester: pytest.Pytester) -> None:
         )
     )
     result.stdout.fnmatch_lines(["heavy: []"])
+
+
+def test_scrub_salt_and_keep_list_apply_to_recording_and_to_replay_matching(
+    pytester: pytest.Pytester, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replay_jobrun import load_cassette
+    from replay_jobrun.scrub import pseudonym_account_id
+
+    _project(pytester)
+    pytester.makeini(
+        "[pytest]\njobrun_cassette_dir = cassettes\njobrun_scrub_salt = team-salt\n"
+        "jobrun_scrub_keep =\n    entryPoint\n"
+    )
+    pytester.runpytest(
+        "-k", "start_and_cancel", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
+    ).assert_outcomes(passed=1)
+    path = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.yaml"
+    text = path.read_text()
+    assert '"entryPoint": "s3://bucket/etl.py"' in text  # kept on purpose
+    assert "data-team" not in text  # the tag value
+    assert pseudonym_account_id(MOTO_ACCOUNT, "team-salt") in text
+    assert pseudonym_account_id(MOTO_ACCOUNT) not in text
+    assert load_cassette(path).metadata["keep_fields"] == ["entryPoint"]
+
+    _no_credentials(monkeypatch)
+    _project(pytester, block_network=True)
+    pytester.makeini(
+        "[pytest]\njobrun_cassette_dir = cassettes\njobrun_scrub_salt = team-salt\n"
+        "jobrun_scrub_keep =\n    entryPoint\n"
+    )
+    pytester.runpytest("-k", "start_and_cancel").assert_outcomes(passed=1)
