@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ReplayJobrunError
+from .errors import LeakError, ReplayJobrunError
+from .options import SALT_ENV
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +27,80 @@ def _parser() -> argparse.ArgumentParser:
         "show", help="summarize cassettes: scrubbing and the job-state timeline"
     )
     show.add_argument("cassettes", nargs="+", type=Path, metavar="CASSETTE")
+    scrub = commands.add_parser(
+        "scrub",
+        help="scrub cassettes in place (also ones written by plain vcrpy or pytest-recording)",
+    )
+    scrub.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassettes or folders")
+    scrub.add_argument("--salt", help=f"pseudonym salt (default: ${SALT_ENV} or the built-in one)")
+    scrub.add_argument(
+        "--keep",
+        action="append",
+        default=None,
+        metavar="MEMBER",
+        help="model member to leave as recorded (repeatable; default: the cassette's own list)",
+    )
+    scan = commands.add_parser(
+        "scan", help="leak-scan cassettes: exit 1 and name every finding (for CI and pre-commit)"
+    )
+    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassettes or folders")
     return parser
+
+
+def cassette_files(paths: Sequence[Path]) -> list[Path]:
+    """The cassettes named, and every *.yaml / *.yml below the folders named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(2, "no such file", str(path))
+    return found
+
+
+def _scrub(paths: Sequence[Path], salt: str | None, keep: list[str] | None) -> int:
+    from .cassette import parse_cassette
+    from .record import write_scrubbed
+    from .scrub import Scrubber
+    from .summary import scrub_lines
+
+    for path in cassette_files(paths):
+        before = path.read_text(encoding="utf-8")
+        cassette = parse_cassette(before, path)
+        keep_fields = keep if keep is not None else cassette.metadata.get("keep_fields") or ()
+        scrubber = Scrubber(salt=salt or os.environ.get(SALT_ENV), keep_fields=keep_fields)
+        _, report = write_scrubbed(cassette, scrubber)
+        if path.read_text(encoding="utf-8") == before:
+            print(f"unchanged {path}")
+            continue
+        print(f"scrubbed  {path}")
+        for line in scrub_lines(report.summary()) if report.replaced else ():
+            print(f"  {line}")
+    return 0
+
+
+def _scan(paths: Sequence[Path]) -> int:
+    from .scrub import scan_file
+
+    files = cassette_files(paths)
+    dirty = 0
+    for path in files:
+        findings = scan_file(path)
+        if findings:
+            dirty += 1
+            print(f"{path}: {len(findings)} possible secret(s)")
+            for finding in findings:
+                print(str(finding))
+    if dirty:
+        print(
+            f"{dirty} of {len(files)} cassette(s) hold possible secrets: "
+            "run `replay-jobrun scrub` on them, then review the diff"
+        )
+        return 1
+    print(f"clean: {len(files)} cassette(s)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,11 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .cassette import load_cassette
             from .summary import describe
 
-            for index, path in enumerate(args.cassettes):
+            for index, path in enumerate(cassette_files(args.cassettes)):
                 if index:
                     print()
                 print(describe(load_cassette(path)))
             return 0
+        if args.command == "scrub":
+            return _scrub(args.paths, args.salt, args.keep)
+        if args.command == "scan":
+            return _scan(args.paths)
+    except LeakError as err:
+        print(f"replay-jobrun: {err}", file=sys.stderr)
+        return 1
     except FileNotFoundError as err:
         print(f"replay-jobrun: {err.filename or err}: no such file", file=sys.stderr)
         return 2

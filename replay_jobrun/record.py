@@ -33,7 +33,7 @@ from .cassette import (
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients
 from .errors import ConfigError, LeakError
-from .scrub import Scrubber, ScrubReport, dedupe, scan_interactions, scan_text
+from .scrub import Scrubber, ScrubReport, dedupe, interaction_texts, scan_interactions, scan_text
 
 
 class RecordMode(str, Enum):
@@ -100,19 +100,45 @@ def canonical_uri(uri: str, region: str | None) -> str:
     return urlunsplit(("https", f"{model.SERVICE_NAME}.{region}.{suffix}", *parts[2:]))
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _merged_counts(
+    old: dict[str, dict[str, int]], new: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    merged = {kind: dict(counts) for kind, counts in old.items()}
+    for kind, counts in new.items():
+        into = merged.setdefault(kind, {"distinct": 0, "replaced": 0})
+        into["replaced"] = into.get("replaced", 0) + counts["replaced"]
+        into["distinct"] = max(into.get("distinct", 0), counts["distinct"])
+    return dict(sorted(merged.items()))
+
+
 def build_metadata(
-    interactions: Sequence[Interaction], scrubber: Scrubber, report: ScrubReport, region: str | None
+    cassette: Cassette,
+    interactions: Sequence[Interaction],
+    scrubber: Scrubber,
+    report: ScrubReport,
+    *,
+    region: str | None,
+    recorded_at: str | None,
 ) -> dict[str, Any]:
+    """The replay_jobrun metadata block; scrubbing a scrubbed cassette leaves it as it was."""
+    previous = cassette.metadata
+    text = "\n".join(text for i in interactions for _, text in interaction_texts(i))
     return {
+        **previous,
         "format": METADATA_VERSION,
         "library": library_version(),
         "botocore": model.botocore_version(),
-        "recorded_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "region": region,
+        "recorded_at": recorded_at or previous.get("recorded_at") or _now(),
+        "region": region or previous.get("region"),
         "operations": [i.operation for i in interactions],
-        "pseudonyms": sorted(scrubber.pseudonyms),
+        # Only the pseudonyms this file holds: one scrubber serves many cassettes.
+        "pseudonyms": sorted(p for p in scrubber.pseudonyms if p in text),
         "keep_fields": sorted(scrubber.keep_fields),
-        "scrubbed": report.summary(),
+        "scrubbed": _merged_counts(dict(previous.get("scrubbed") or {}), report.summary()),
     }
 
 
@@ -122,20 +148,22 @@ def write_scrubbed(
     *,
     region: str | None = None,
     path: Path | None = None,
+    recorded_at: str | None = None,
 ) -> tuple[Cassette, ScrubReport]:
     """Scrub, normalize and leak-scan a cassette, then write it atomically.
 
     Raises :class:`LeakError` (and writes nothing) if any secret the scrubber
     learnt, or anything that looks like a credential or an unscrubbed account
-    id, is still in the scrubbed cassette or its serialized text.
+    id, is still in the scrubbed cassette or its serialized text. Scrubbing a
+    cassette this function wrote changes nothing (``recorded_at`` is kept
+    unless given).
     """
     target = path or cassette.path
     scrubber.learn_pseudonyms(cassette.metadata.get("pseudonyms") or ())
     interactions, report = scrubber.scrub_all(cassette.interactions)
     interactions = [normalize_for_review(i) for i in interactions]
-    metadata = {**cassette.metadata}
-    metadata.update(
-        build_metadata(interactions, scrubber, report, region or metadata.get("region"))
+    metadata = build_metadata(
+        cassette, interactions, scrubber, report, region=region, recorded_at=recorded_at
     )
     scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
     text = dump_cassette(scrubbed)
@@ -198,7 +226,7 @@ class _Persister:
             Path(cassette_path), tuple(interactions), recording._previous_metadata, foreign
         )
         recording.written, recording.report = write_scrubbed(
-            cassette, recording.scrubber, region=recording.region
+            cassette, recording.scrubber, region=recording.region, recorded_at=_now()
         )
 
 

@@ -405,7 +405,8 @@ def _decoded_views(text: str) -> list[str]:
     return views
 
 
-def _interaction_texts(interaction: Interaction) -> Iterable[tuple[str, str]]:
+def interaction_texts(interaction: Interaction) -> Iterable[tuple[str, str]]:
+    """``(where, text)`` for every part of an interaction a secret could hide in."""
     request, response = interaction.request, interaction.response
     yield "request.uri", request.uri
     for name, values in request.headers.items():
@@ -451,7 +452,7 @@ def scan_interactions(
     known = frozenset(pseudonyms)
     findings = []
     for index, interaction in enumerate(interactions):
-        for where, text in _interaction_texts(interaction):
+        for where, text in interaction_texts(interaction):
             for kind, masked in _text_findings(text, secret_list, known):
                 findings.append(Finding(index, where, kind, masked))
     return findings

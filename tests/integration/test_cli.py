@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from replay_jobrun import cli, load_cassette
+from replay_jobrun import cli, load_cassette, replay
 from replay_jobrun.scrub import scan_file
-from tests.support import CASSETTES
+from tests.support import CASSETTES, MOTO_ACCOUNT
 
 
 def _command() -> list[str]:
@@ -70,3 +70,68 @@ def test_show_prints_scrub_counts_and_the_state_timeline(
     timeline = [line.split()[-1] for line in out.splitlines() if "DescribeJobRun" in line]
     assert timeline == ["RUNNING", "RUNNING", "CANCELLED"]
     assert "1 job run(s): CANCELLED" in out
+
+
+def _plain_vcrpy_recording(path: Path, moto_url: str) -> None:
+    """What a team commits today: stock vcrpy, no filters at all."""
+    import boto3
+    import vcr
+
+    with vcr.use_cassette(str(path), record_mode="all"):
+        client = boto3.client("emr-containers", region_name="us-east-1", endpoint_url=moto_url)
+        cluster = client.create_virtual_cluster(
+            name="c",
+            containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}},
+        )
+        job = client.start_job_run(
+            virtualClusterId=cluster["id"],
+            name="j",
+            executionRoleArn="arn:aws:iam::123456789012:role/JobRole",
+            releaseLabel="emr-7.10.0-latest",
+            jobDriver={"sparkSubmitJobDriver": {"entryPoint": "s3://bucket/etl.py"}},
+            tags={"owner": "jane.doe@example.com"},
+        )
+        client.describe_job_run(virtualClusterId=cluster["id"], id=job["id"])
+
+
+def test_scan_flags_plain_vcrpy_and_scrub_fixes_it_idempotently(
+    tmp_path: Path, moto_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support import TEST_ACCESS_KEY, TEST_SESSION_TOKEN
+
+    path = tmp_path / "cassettes" / "plain.yaml"
+    _plain_vcrpy_recording(path, moto_url)
+    assert "!!binary" in path.read_text()
+
+    assert cli.main(["scan", str(tmp_path / "cassettes")]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: " in out
+    assert "interaction #0, request.headers.Authorization: credential header" in out
+    assert "account id in ARN 1234" in out
+    assert TEST_ACCESS_KEY not in out
+    assert TEST_SESSION_TOKEN not in out
+
+    assert cli.main(["scrub", str(path)]) == 0
+    assert f"scrubbed  {path}" in capsys.readouterr().out
+    text = path.read_text()
+    for secret in (
+        TEST_ACCESS_KEY,
+        TEST_SESSION_TOKEN,
+        MOTO_ACCOUNT,
+        "jane.doe@example.com",
+        "s3://bucket/etl.py",
+    ):
+        assert secret not in text
+    assert cli.main(["scan", str(path)]) == 0
+    assert cli.main(["scrub", str(path)]) == 0
+    assert f"unchanged {path}" in capsys.readouterr().out
+    assert path.read_text() == text
+
+    with replay(path) as replaying:
+        states = [r["jobRun"]["state"] for r in replaying.responses if "jobRun" in r]
+    assert states == ["RUNNING"]
+
+
+def test_scan_passes_every_project_cassette(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["scan", str(CASSETTES)]) == 0
+    assert f"clean: {len(list(CASSETTES.rglob('*.yaml')))} cassette(s)" in capsys.readouterr().out
