@@ -15,8 +15,10 @@ import contextlib
 import gzip
 import json
 import os
-import tempfile
-from collections.abc import Mapping, Sequence
+import reprlib
+import secrets
+import stat
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -159,8 +161,17 @@ def _headers(raw: Any) -> dict[str, list[str]]:
     return out
 
 
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a mapping, not {type(value).__name__}")
+    return value
+
+
 def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
-    req, resp = raw["request"], raw["response"]
+    raw = _mapping(raw, "an interaction")
+    req = _mapping(raw["request"], "request")
+    resp = _mapping(raw["response"], "response")
+    status = _mapping(resp["status"], "response.status")
     body = resp.get("body") or {}
     return Interaction(
         request=RecordedRequest(
@@ -170,13 +181,80 @@ def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
             body=_body_bytes(req.get("body")),
         ),
         response=RecordedResponse(
-            status=int(resp["status"]["code"]),
-            reason=str(resp["status"].get("message") or ""),
+            status=int(status["code"]),
+            reason=str(status.get("message") or ""),
             headers=_headers(resp.get("headers")),
             body=_body_bytes(body.get("string") if isinstance(body, Mapping) else body) or b"",
         ),
         operation=operation,
     )
+
+
+def _is_str_list(value: Any, *, allow_none_items: bool = False) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, str) or (allow_none_items and item is None) for item in value
+    )
+
+
+def _is_count_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(kind, str)
+        and isinstance(counts, Mapping)
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in counts.values())
+        for kind, counts in value.items()
+    )
+
+
+# The fields of our block that the library reads, each with its check and the
+# shape a message names. A missing or null field means "not recorded".
+_METADATA_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "format": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "region": (lambda v: isinstance(v, str), "a string"),
+    "operations": (
+        lambda v: _is_str_list(v, allow_none_items=True),
+        "a list of operation names (or nulls)",
+    ),
+    "pseudonyms": (_is_str_list, "a list of strings"),
+    "keep_fields": (_is_str_list, "a list of strings"),
+    "scrubbed": (_is_count_map, "a mapping of kind to {distinct: int, replaced: int}"),
+}
+
+
+def _metadata(raw: Any, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split the metadata block into (other tools' metadata, ours), checking our fields."""
+    fix = (
+        f"fix or delete the 'metadata' block by hand ('metadata.{METADATA_KEY}' is rebuilt "
+        "when the cassette is re-recorded or re-scrubbed), or re-record the cassette"
+    )
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, Mapping):
+        raise CassetteFormatError(
+            path=path,
+            problem=f"'metadata' must be a mapping, not {type(raw).__name__}",
+            fix=fix,
+        )
+    all_metadata = dict(raw)
+    ours_raw = all_metadata.pop(METADATA_KEY, None)
+    if ours_raw is None:
+        return all_metadata, {}
+    if not isinstance(ours_raw, Mapping):
+        raise CassetteFormatError(
+            path=path,
+            problem=f"'metadata.{METADATA_KEY}' must be a mapping, not {type(ours_raw).__name__}",
+            fix=fix,
+        )
+    ours = dict(ours_raw)
+    for name, (valid, shape) in _METADATA_FIELDS.items():
+        value = ours.get(name)
+        if value is not None and not valid(value):
+            raise CassetteFormatError(
+                path=path,
+                problem=f"'metadata.{METADATA_KEY}.{name}' must be {shape}, "
+                f"not {reprlib.repr(value)}",
+                fix=fix,
+            )
+    return all_metadata, ours
 
 
 def parse_cassette(text: str, path: Path) -> Cassette:
@@ -203,17 +281,19 @@ def parse_cassette(text: str, path: Path) -> Cassette:
             problem=f"vcrpy cassette format version {data.get('version')!r} is not supported",
             fix=f"re-record it, or migrate it with vcrpy's migration script to version {VCR_FORMAT_VERSION}",
         )
-    all_metadata = dict(data.get("metadata") or {})
-    ours = dict(all_metadata.pop(METADATA_KEY, None) or {})
-    recorded_ops = list(ours.get("operations") or [])
+    all_metadata, ours = _metadata(data.get("metadata"), path)
+    recorded_ops: list[str | None] = list(ours.get("operations") or [])
     interactions = []
     for index, raw in enumerate(data["interactions"]):
         try:
-            guessed = model.operation_for_request(
-                str(raw["request"]["method"]), str(raw["request"]["uri"])
-            )
-            operation = recorded_ops[index] if index < len(recorded_ops) else guessed
-            interactions.append(_interaction_from_vcr(raw, operation))
+            interaction = _interaction_from_vcr(raw, None)
+            if index < len(recorded_ops):
+                operation = recorded_ops[index]
+            else:
+                operation = model.operation_for_request(
+                    interaction.request.method, interaction.request.uri
+                )
+            interactions.append(replace(interaction, operation=operation))
         except (KeyError, TypeError, ValueError) as err:
             raise CassetteFormatError(
                 path=path,
@@ -286,7 +366,12 @@ def pretty_json(body: bytes | None) -> bytes | None:
 
 
 def _filtered(headers: Headers, volatile: frozenset[str]) -> dict[str, list[str]]:
-    return {name: list(values) for name, values in headers.items() if name.lower() not in volatile}
+    # Sorted: servers (moto) vary header order, and re-recording must not churn diffs.
+    return {
+        name: list(values)
+        for name, values in sorted(headers.items(), key=lambda item: item[0].lower())
+        if name.lower() not in volatile
+    }
 
 
 def normalize_for_review(interaction: Interaction) -> Interaction:
@@ -359,12 +444,43 @@ def dump_cassette(cassette: Cassette) -> str:
     )
 
 
+def _create_temp(folder: Path, name: str) -> tuple[int, str]:
+    """Open a new, empty temporary file next to the target, for writing only.
+
+    Unlike ``tempfile.mkstemp`` (always 0600) it asks for mode 0666, so the kernel
+    applies the process umask (and any default ACL of the folder) at creation:
+    the file gets the mode any new file there would. This never calls
+    ``os.umask``, whose read-by-setting is process-global and racy in threads.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name for {name} in {folder}")
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temporary file and rename: never a half-written file."""
+    """Write text to path via a temporary file and rename: never a half-written file.
+
+    A file that exists keeps its permission bits; a new one gets ``0666 & ~umask``.
+    On any failure the temporary file is removed and the old file is untouched.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            if mode is not None:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(handle.fileno(), mode)
+                else:  # pragma: no cover - Windows before Python 3.13
+                    os.chmod(tmp, mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

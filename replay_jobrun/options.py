@@ -5,6 +5,7 @@ Plain Python (no pytest import) so every rule here is unit-tested directly.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -128,12 +129,27 @@ def choose_action(mode: str, cassette_exists: bool) -> Action:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
+# Room for ".yaml" and more within the 255-byte name limit of common file systems.
+MAX_FILE_NAME = 200
+_HASH_LENGTH = 8
 
 
 def safe_file_name(name: str) -> str:
-    """A test name (with class and parameters) as one portable file name."""
+    """A test name (with class and parameters) as one portable file name.
+
+    A name of at most ``MAX_FILE_NAME`` portable characters is used as it is
+    (``test_describe[running]``). Otherwise unsafe characters become ``-`` and the
+    result is cut to fit, and ``-`` plus the first 8 hex digits of the SHA-256 of
+    the original name is appended, so names that differ only in replaced
+    characters (``a/b``, ``a b``) or past the cut still get distinct files.
+    """
     cleaned = _UNSAFE.sub("-", name)
-    return cleaned[:200] or "cassette"
+    if cleaned == name and 0 < len(name) <= MAX_FILE_NAME:
+        return name
+    if not name:
+        return "cassette"
+    digest = hashlib.sha256(name.encode("utf-8", errors="surrogatepass")).hexdigest()
+    return f"{cleaned[: MAX_FILE_NAME - _HASH_LENGTH - 1]}-{digest[:_HASH_LENGTH]}"
 
 
 def cassette_path(
