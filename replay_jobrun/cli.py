@@ -82,7 +82,7 @@ def _scrub(paths: Sequence[Path], salt: str | None, keep: list[str] | None) -> i
 
 
 def _scan(paths: Sequence[Path]) -> int:
-    from .scrub import scan_file
+    from .scan import scan_file
 
     files = cassette_files(paths)
     dirty = 0

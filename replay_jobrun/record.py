@@ -33,7 +33,8 @@ from .cassette import (
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients
 from .errors import ConfigError, LeakError
-from .scrub import Scrubber, ScrubReport, dedupe, interaction_texts, scan_interactions, scan_text
+from .scan import dedupe, interaction_texts, scan_interactions, scan_text
+from .scrub import Scrubber, ScrubReport
 
 
 class RecordMode(str, Enum):
@@ -168,16 +169,16 @@ def write_scrubbed(
     scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
     text = dump_cassette(scrubbed)
     findings = dedupe(
-        scan_interactions(scrubbed.interactions, scrubber.secrets, scrubber.pseudonyms)
-        + scan_text(text, scrubber.secrets, scrubber.pseudonyms)
+        scan_interactions(scrubbed.interactions, scrubber.sources, scrubber.pseudonyms)
+        + scan_text(text, scrubber.sources, scrubber.pseudonyms)
     )
     if findings:
         raise LeakError(
             path=target,
             count=len(findings),
-            findings="\n".join(str(f) for f in findings),
-            fix="no scrub rule covers these values; add one (see the README's scrubbing section) "
-            "and record again",
+            findings="\n".join(f"{f}\n    missed by {f.rule}" for f in findings),
+            fix="add a scrub rule that covers them (README, 'Scrubbing'), then record again:\n"
+            + "\n".join(sorted({f"    {f.fix}" for f in findings})),
         )
     write_atomic(target, text)
     forget(target)

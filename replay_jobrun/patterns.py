@@ -1,0 +1,127 @@
+"""What secrets look like in emr-containers traffic, and what replaces them.
+
+The scrubber and the leak scan share these detectors, so the scan flags
+exactly what scrubbing should have removed. Replacements keep the shape the
+botocore model and user code expect: an account id stays 12 digits, an access
+key id keeps its prefix and length, a bucket stays a valid bucket name, an
+e-mail stays an e-mail.
+
+Pseudonyms are deterministic (re-recording does not churn git diffs) and keyed
+by a salt through scrypt, so a 12-digit account id or a guessable e-mail
+cannot be recovered by hashing candidates, even under the public default salt.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import re
+
+DEFAULT_SALT = "replay-jobrun/v1"
+PLACEHOLDER_SECRET = "REDACTED"
+# What a redacted value becomes: deterministic per value, recognisable, and within the
+# `.*\S.*` pattern and length limits of every sensitive emr-containers shape.
+REDACTED_VALUE = re.compile(r"\AREDACTED-[0-9a-f]{8}\Z")
+
+_SEP = r"(?::|%3[aA])"
+# arn:partition:service:region:ACCOUNT:resource, in every partition (aws, aws-cn,
+# aws-us-gov, aws-iso, aws-iso-b, ...); group 1 is everything up to the account.
+ARN_ACCOUNT = re.compile(
+    rf"(arn{_SEP}aws[a-zA-Z-]*{_SEP}[a-zA-Z0-9-]*{_SEP}[a-zA-Z0-9-]*{_SEP})(\d{{12}})(?={_SEP})"
+)
+ACCESS_KEY_ID = re.compile(
+    r"(?<![A-Z0-9])((?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|ASCA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])"
+)
+CREDENTIAL_IN_AUTH = re.compile(r"Credential=([A-Z0-9]{16,128})/")
+# Local part and domain; "@" may be URL-encoded (role session names travel in URLs).
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63})(@|%40)"
+    r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![A-Za-z0-9-])"
+)
+# s3://bucket/..., Spark's s3a:// and s3n://, and bucket ARNs (no region, no account).
+S3_BUCKET = re.compile(
+    r"(\bs3[an]?://|\barn:aws[a-zA-Z-]*:s3:::)([A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9])(?![A-Za-z0-9._-])"
+)
+# Candidates for a long secret: API tokens, AWS secret access keys (40 chars with / and +),
+# session tokens, url-safe tokens. Whether a candidate is a secret is up to looks_secret().
+TOKEN_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9+/=_-])([A-Za-z0-9+/_-]{32,}={0,2})(?![A-Za-z0-9+/=_-])"
+)
+# Response headers that carry request ids (random base62 in moto, often): ids, not tokens.
+ID_HEADER = re.compile(r"request-?id|-id-2\Z|apigw-id|trace-id|cf-id", re.IGNORECASE)
+_SEGMENT = re.compile(r"[A-Za-z0-9+=]+")
+_LOWER_SINGLE = re.compile(r"(?<![a-z])[a-z](?![a-z])")
+_DIGIT_LETTER = re.compile(r"(?<=[0-9])[A-Za-z]|(?<=[A-Za-z])[0-9]")
+
+
+def looks_secret(candidate: str) -> bool:
+    """True for a long token that looks random rather than made of words.
+
+    Names are words: ``SparkPilotByocLiteRoleAdmin``, ``EKS2024``,
+    ``sparkpilot-53d8b69e``. Random base62/base64 text keeps breaking the
+    pattern: lowercase letters standing alone between capitals or digits,
+    and letters and digits alternating. Only mixed-case segments count, so
+    UUIDs, hex digests and EMR's lowercase ids never qualify. On random
+    32-character base62 tokens this misses about 1 in 400; on AWS secret
+    access keys (40 characters) about 1 in 2,500.
+    """
+    singles = switches = 0
+    for segment in _SEGMENT.findall(candidate):
+        if segment.lower() == segment or segment.upper() == segment:
+            continue
+        singles += len(_LOWER_SINGLE.findall(segment))
+        switches += len(_DIGIT_LETTER.findall(segment))
+    return singles >= 2 or switches >= 4
+
+
+@functools.lru_cache(maxsize=8192)
+def _derive(kind: str, original: str, salt: str) -> bytes:
+    # scrypt makes each guess cost ~16 MiB and tens of milliseconds: brute-forcing the
+    # 10^12 possible account ids (or a staff list of e-mails) is out of reach, unlike
+    # a plain salted hash under a salt that may be the public default.
+    return hashlib.scrypt(
+        original.encode("utf-8"),
+        salt=f"{salt}/{kind}".encode(),
+        n=2**14,
+        r=8,
+        p=1,
+        dklen=32,
+    )
+
+
+def pseudonym_account_id(original: str, salt: str = DEFAULT_SALT) -> str:
+    """A 12-digit pseudonym for an account id, so it still matches the model's ``\\d{12}``."""
+    digest = _derive("account-id", original, salt)
+    value = f"{int.from_bytes(digest[:8], 'big') % 10**12:012d}"
+    return value if value != original else value[::-1]
+
+
+def pseudonym_access_key_id(original: str, salt: str = DEFAULT_SALT) -> str:
+    """Same prefix (AKIA/ASIA…) and length as the original, other characters derived."""
+    digest = _derive("access-key-id", original, salt)
+    body = base64.b32encode(digest).decode("ascii")[: len(original) - 4]
+    return original[:4] + body
+
+
+def pseudonym_email(original: str, salt: str = DEFAULT_SALT) -> str:
+    """``user-<hex>@example.com``: still an e-mail, and a valid IAM role session name."""
+    digest = _derive("email", original.lower(), salt)
+    return f"user-{digest.hex()[:10]}@example.com"
+
+
+def pseudonym_bucket(original: str, salt: str = DEFAULT_SALT) -> str:
+    """``bucket-<hex>``: a valid S3 bucket name (lowercase, 3 to 63 characters)."""
+    return f"bucket-{_derive('s3-bucket', original, salt).hex()[:12]}"
+
+
+def redacted(original: str, salt: str = DEFAULT_SALT, limit: int | None = None) -> str:
+    """``REDACTED-<hmac8>``: the same value always redacts the same way (stable diffs).
+
+    HMAC, not scrypt: the value is gone, and these are free-form strings that
+    nobody can enumerate; the hash only keeps equal values equal.
+    """
+    digest = hmac.new(salt.encode(), original.encode(), hashlib.sha256).hexdigest()
+    value = f"REDACTED-{digest[:8]}"
+    return value[:limit] if limit is not None and len(value) > limit else value

@@ -1,0 +1,280 @@
+"""Leak scan: find what scrubbing should have removed, in every encoding vcrpy writes.
+
+It reads each interaction as the client would (headers, URL-decoded URIs,
+gzip bodies inflated whatever the headers say, JSON bodies leaf by leaf, so a
+finding names its field, and base64-looking values decoded) and the file text
+itself, with each ``!!binary`` block decoded. It uses the detectors the
+scrubber uses (:mod:`.patterns`), so every finding names the rule that should
+have removed it and the rule to add. A finding shows a masked prefix only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from .cassette import Interaction
+from .patterns import (
+    ACCESS_KEY_ID,
+    ARN_ACCOUNT,
+    EMAIL,
+    ID_HEADER,
+    PLACEHOLDER_SECRET,
+    REDACTED_VALUE,
+    S3_BUCKET,
+    TOKEN_CANDIDATE,
+    looks_secret,
+)
+
+# The rule that removes each kind of finding, as a finding tells it.
+RULES = {
+    "account id in ARN": "the built-in account id rule",
+    "access key id": "the built-in access key id rule",
+    "e-mail address": "the built-in e-mail rule",
+    "S3 bucket name": "the built-in S3 bucket rule",
+    "secret-looking token": "the built-in secret-token rule",
+    "credential header": "credential headers are dropped",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One possible secret: where it is, a masked prefix (never the value), and the rule
+    that should have removed it."""
+
+    interaction: int | None
+    where: str
+    kind: str
+    masked: str
+    field: str | None = None
+    rule: str = ""
+
+    @property
+    def place(self) -> str:
+        where = self.where
+        if self.field:
+            where += f".{self.field}" if where.endswith(".headers") else f" {self.field}"
+        index = f"interaction #{self.interaction}" if self.interaction is not None else "file"
+        return f"{index}, {where}"
+
+    @property
+    def fix(self) -> str:
+        """The rule to add so scrubbing removes this (for recordings that refused to write)."""
+        if self.field and self.where.endswith(".body"):
+            return f"jobrun_scrub_fields = {self.field} -> REDACTED"
+        return "jobrun_scrub_regex = <a pattern that matches it> -> REDACTED"
+
+    def __str__(self) -> str:
+        return f"  {self.place}: {self.kind} {self.masked}"
+
+
+def mask(value: str, keep: int = 4) -> str:
+    return value[:keep] + "*" * max(3, min(len(value) - keep, 12))
+
+
+# A YAML !!binary scalar: a block (`|`) of indented base64 lines, or an inline value.
+_BINARY_BLOCK = re.compile(
+    r"!!binary[ \t]*(?:\|[-+]?[ \t]*\n((?:[ \t]+[A-Za-z0-9+/=]+[ \t]*(?:\n|\Z))+)"
+    r"|[\"']?([A-Za-z0-9+/=]+)[\"']?)"
+)
+_BASE64_VALUE = re.compile(r"\A[A-Za-z0-9+/]{16,}={0,2}\Z")
+
+
+def _inflate(raw: bytes) -> bytes:
+    if raw[:2] == b"\x1f\x8b":
+        with contextlib.suppress(OSError, EOFError):
+            return gzip.decompress(raw)
+    return raw
+
+
+def _b64_text(value: str) -> str | None:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        return _inflate(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decoded_views(text: str) -> list[tuple[str, str]]:
+    """The file text with its ``!!binary`` blocks blanked, then each block decoded."""
+    views: list[tuple[str, str]] = []
+    for number, match in enumerate(_BINARY_BLOCK.finditer(text), 1):
+        blob = "".join((match.group(1) or match.group(2) or "").split())
+        with contextlib.suppress(binascii.Error, ValueError):
+            raw = _inflate(base64.b64decode(blob + "=" * (-len(blob) % 4)))
+            views.append((f"base64 block {number}", raw.decode("utf-8", errors="replace")))
+    # Blanked so that base64 lines are not read as tokens: they were decoded above.
+    plain = _BINARY_BLOCK.sub(lambda m: " " * len(m.group(0)), text)
+    return [("file text", plain), *views]
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """``(path, text)`` for every key and string in a JSON value (list items left out)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield child, str(key)
+            yield from _leaves(item, child)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item, path)
+    elif isinstance(value, str):
+        yield path, value
+        if _BASE64_VALUE.match(value):
+            decoded = _b64_text(value)
+            if decoded is not None:
+                yield path, decoded
+
+
+def _body_parts(body: bytes) -> Iterator[tuple[str | None, str]]:
+    text = _inflate(body).decode("utf-8", errors="replace")
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        yield None, text
+        return
+    if isinstance(decoded, (dict, list)):
+        yield from _leaves(decoded)
+    else:
+        yield None, text
+
+
+def interaction_parts(interaction: Interaction) -> Iterator[tuple[str, str | None, str]]:
+    """``(where, field, text)`` for every part of an interaction a secret could hide in.
+
+    ``field`` is the JSON path inside a body, or the header name."""
+    request, response = interaction.request, interaction.response
+    yield "request.uri", None, request.uri
+    if "%" in request.uri:
+        yield "request.uri", None, unquote(request.uri)
+    for side, headers in (("request", request.headers), ("response", response.headers)):
+        for name, values in headers.items():
+            for value in values:
+                yield f"{side}.headers", name, f"{name}: {value}"
+    if request.body:
+        for path, text in _body_parts(request.body):
+            yield "request.body", path, text
+    try:
+        body = response.decoded_body()
+    except OSError:
+        body = response.body
+    for path, text in _body_parts(body):
+        yield "response.body", path, text
+
+
+def interaction_texts(interaction: Interaction) -> Iterator[tuple[str, str]]:
+    """``(where, text)`` of every part, for callers that need the text only."""
+    for where, _, text in interaction_parts(interaction):
+        yield where, text
+
+
+def _text_findings(
+    text: str, secrets: Mapping[str, str], pseudonyms: frozenset[str], tokens: bool = True
+) -> Iterator[tuple[str, str, str]]:
+    """``(kind, masked, rule)`` for every possible secret in one text; ``tokens=False``
+    where the secret-token rule does not apply (request-id headers, the raw file text)."""
+    for secret, source in secrets.items():
+        if secret in text:
+            yield "known secret", mask(secret), f"the sweep of values learnt from {source}"
+    for match in ARN_ACCOUNT.finditer(text):
+        if match.group(2) not in pseudonyms:
+            yield "account id in ARN", mask(match.group(2)), RULES["account id in ARN"]
+    for match in ACCESS_KEY_ID.finditer(text):
+        if match.group(1) not in pseudonyms:
+            yield "access key id", mask(match.group(1)), RULES["access key id"]
+    for match in EMAIL.finditer(text):
+        address = f"{match.group(1)}@{match.group(3)}"
+        if address not in pseudonyms:
+            yield "e-mail address", mask(address, 2), RULES["e-mail address"]
+    for match in S3_BUCKET.finditer(text):
+        if match.group(2) not in pseudonyms:
+            yield "S3 bucket name", mask(match.group(2), 2), RULES["S3 bucket name"]
+    for match in TOKEN_CANDIDATE.finditer(text) if tokens else ():
+        token = match.group(1)
+        if token not in pseudonyms and looks_secret(token):
+            yield "secret-looking token", mask(token), RULES["secret-looking token"]
+    lowered = text.lower()
+    for header in ("authorization:", "x-amz-security-token:"):
+        if header in lowered:
+            yield "credential header", header.rstrip(":"), RULES["credential header"]
+
+
+def _known(secrets: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
+    pairs: Iterable[tuple[str, str]] = (
+        secrets.items() if isinstance(secrets, Mapping) else ((s, "the scrubber") for s in secrets)
+    )
+    return {
+        s: str(source)
+        for s, source in pairs
+        if s and s != PLACEHOLDER_SECRET and not REDACTED_VALUE.match(s)
+    }
+
+
+def scan_interactions(
+    interactions: Sequence[Interaction],
+    secrets: Mapping[str, str] | Iterable[str] = (),
+    pseudonyms: Iterable[str] = (),
+) -> list[Finding]:
+    """Findings in parsed interactions. ``secrets`` are values that must not appear (with
+    where each was learnt, if known); ``pseudonyms`` are replacements that may."""
+    known, allowed = _known(secrets), frozenset(pseudonyms)
+    findings = []
+    for index, interaction in enumerate(interactions):
+        for where, path, text in interaction_parts(interaction):
+            tokens = not (where.endswith(".headers") and path and ID_HEADER.search(path))
+            for kind, masked, rule in _text_findings(text, known, allowed, tokens):
+                findings.append(Finding(index, where, kind, masked, path, rule))
+    return dedupe(findings)
+
+
+def scan_text(
+    text: str,
+    secrets: Mapping[str, str] | Iterable[str] = (),
+    pseudonyms: Iterable[str] = (),
+) -> list[Finding]:
+    """Findings in the serialized file, including its base64 ``!!binary`` blocks.
+
+    The secret-token rule is left to :func:`scan_interactions`, which knows which
+    header or field a value is in (request ids look random too)."""
+    known, allowed = _known(secrets), frozenset(pseudonyms)
+    findings = [
+        Finding(None, where, kind, masked, None, rule)
+        for where, view in _decoded_views(text)
+        for kind, masked, rule in _text_findings(view, known, allowed, tokens=False)
+    ]
+    return dedupe(findings)
+
+
+def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: dict[tuple[Any, ...], Finding] = {}
+    for finding in findings:
+        key = (finding.interaction, finding.where, finding.field, finding.kind, finding.masked)
+        seen.setdefault(key, finding)
+    return list(seen.values())
+
+
+def scan_file(path: Path) -> list[Finding]:
+    """Leak-scan a cassette file as written, trusting the pseudonyms its metadata lists."""
+    from .cassette import parse_cassette
+
+    text = path.read_text(encoding="utf-8")
+    cassette = parse_cassette(text, path)
+    pseudonyms = tuple(cassette.metadata.get("pseudonyms") or ())
+    return dedupe(
+        scan_interactions(cassette.interactions, (), pseudonyms) + scan_text(text, (), pseudonyms)
+    )
+
+
+scan = scan_file
