@@ -37,8 +37,31 @@ def _parser() -> argparse.ArgumentParser:
         "--keep",
         action="append",
         default=None,
-        metavar="MEMBER",
-        help="model member to leave as recorded (repeatable; default: the cassette's own list)",
+        metavar="PATH",
+        help="body field that model-driven redaction leaves as recorded (repeatable; "
+        "default: the cassette's own keep list)",
+    )
+    scrub.add_argument(
+        "--regex",
+        action="append",
+        default=[],
+        metavar="'PATTERN -> REPLACEMENT'",
+        help="extra text rule, as in the jobrun_scrub_regex ini option (repeatable)",
+    )
+    scrub.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="'PATH -> REPLACEMENT'",
+        help="extra field rule, as in the jobrun_scrub_fields ini option (repeatable)",
+    )
+    scrub.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTRIBUTE",
+        help="extra rules from Python: a list of replay_jobrun.rules values, or a function "
+        "returning one (repeatable)",
     )
     scan = commands.add_parser(
         "scan", help="leak-scan cassettes: exit 1 and name every finding (for CI and pre-commit)"
@@ -60,17 +83,22 @@ def cassette_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _scrub(paths: Sequence[Path], salt: str | None, keep: list[str] | None) -> int:
+def _scrub(args: argparse.Namespace) -> int:
     from .cassette import parse_cassette
     from .record import write_scrubbed
+    from .rules import load_rules, parse_lines
     from .scrub import Scrubber
     from .summary import scrub_lines
 
-    for path in cassette_files(paths):
+    rules = parse_lines(args.regex, args.field, ())
+    for spec in args.rules:
+        rules.extend(load_rules(spec))
+    salt = args.salt or os.environ.get(SALT_ENV)
+    for path in cassette_files(args.paths):
         before = path.read_text(encoding="utf-8")
         cassette = parse_cassette(before, path)
-        keep_fields = keep if keep is not None else cassette.metadata.get("keep_fields") or ()
-        scrubber = Scrubber(salt=salt or os.environ.get(SALT_ENV), keep_fields=keep_fields)
+        keep = args.keep if args.keep is not None else cassette.metadata.get("keep_fields") or ()
+        scrubber = Scrubber(salt=salt, keep_fields=keep, rules=rules)
         _, report = write_scrubbed(cassette, scrubber)
         if path.read_text(encoding="utf-8") == before:
             print(f"unchanged {path}")
@@ -121,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(describe(load_cassette(path)))
             return 0
         if args.command == "scrub":
-            return _scrub(args.paths, args.salt, args.keep)
+            return _scrub(args)
         if args.command == "scan":
             return _scan(args.paths)
     except LeakError as err:

@@ -37,7 +37,7 @@ ACCESS_KEY_ID = re.compile(
 CREDENTIAL_IN_AUTH = re.compile(r"Credential=([A-Z0-9]{16,128})/")
 # Local part and domain; "@" may be URL-encoded (role session names travel in URLs).
 EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63})(@|%40)"
+    r"(?:(?<=%2[fF])|(?<![A-Za-z0-9._%+-]))([A-Za-z0-9][A-Za-z0-9._+-]{0,63})(@|%40)"
     r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![A-Za-z0-9-])"
 )
 # s3://bucket/..., Spark's s3a:// and s3n://, and bucket ARNs (no region, no account).
@@ -47,7 +47,7 @@ S3_BUCKET = re.compile(
 # Candidates for a long secret: API tokens, AWS secret access keys (40 chars with / and +),
 # session tokens, url-safe tokens. Whether a candidate is a secret is up to looks_secret().
 TOKEN_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9+/=_-])([A-Za-z0-9+/_-]{32,}={0,2})(?![A-Za-z0-9+/=_-])"
+    r"(?<![A-Za-z0-9+/_-])([A-Za-z0-9+/_-]{32,}={0,2})(?![A-Za-z0-9+/=_-])"
 )
 # Response headers that carry request ids (random base62 in moto, often): ids, not tokens.
 ID_HEADER = re.compile(r"request-?id|-id-2\Z|apigw-id|trace-id|cf-id", re.IGNORECASE)
@@ -74,6 +74,19 @@ def looks_secret(candidate: str) -> bool:
         singles += len(_LOWER_SINGLE.findall(segment))
         switches += len(_DIGIT_LETTER.findall(segment))
     return singles >= 2 or switches >= 4
+
+
+_PATH_WORD = re.compile(r"\A[a-z][a-z-]{2,}\Z")
+
+
+def secret_parts(candidate: str) -> list[str]:
+    """The parts of a token candidate to replace: the whole candidate, or in a path
+    (``role/<token>``, ``jobs/<token>/run``: one part is a lowercase word) only the
+    parts that look secret, so the path keeps its shape."""
+    parts = candidate.split("/")
+    if len(parts) > 1 and any(_PATH_WORD.match(part) for part in parts):
+        return [part for part in parts if len(part) >= 16 and looks_secret(part)]
+    return [candidate] if looks_secret(candidate) else []
 
 
 @functools.lru_cache(maxsize=8192)

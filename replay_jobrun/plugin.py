@@ -20,6 +20,7 @@ from .errors import CassetteNotFoundError, ReplayJobrunError
 if TYPE_CHECKING:
     from .record import Recording
     from .replay import Replay
+    from .rules import Rule
     from .scrub import Scrubber
 
 MARKER = "jobrun_cassette"
@@ -30,14 +31,29 @@ class _SessionState:
     recorded: list[Recording] = field(default_factory=list)
     replayed: int = 0
     _scrubber: Scrubber | None = None
+    _rules: list[Rule] | None = None
+
+    def rules(self, config: pytest.Config) -> list[Rule]:
+        """The ini options' scrub rules, then the ``pytest_jobrun_scrub_rules`` hooks'."""
+        if self._rules is None:
+            from .rules import parse_lines
+
+            found = parse_lines(
+                (str(line) for line in config.getini("jobrun_scrub_regex")),
+                (str(line) for line in config.getini("jobrun_scrub_fields")),
+                (str(line) for line in config.getini("jobrun_scrub_keep")),
+            )
+            for extra in config.hook.pytest_jobrun_scrub_rules(config=config):
+                found.extend(extra or ())
+            self._rules = found
+        return self._rules
 
     def scrubber(self, config: pytest.Config) -> Scrubber:
         # One scrubber per run: pseudonyms agree across every cassette it writes.
         if self._scrubber is None:
             from .scrub import Scrubber
 
-            keep = [str(line) for line in config.getini("jobrun_scrub_keep")]
-            self._scrubber = Scrubber(salt=_salt(config), keep_fields=keep)
+            self._scrubber = Scrubber(salt=_salt(config), rules=self.rules(config))
         return self._scrubber
 
 
@@ -47,6 +63,12 @@ def _salt(config: pytest.Config) -> str | None:
 
 _state_key = pytest.StashKey[_SessionState]()
 _reports_key = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hooks
+
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,7 +93,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("jobrun_record_mode", "record mode when no option or marker says", default="none")
     parser.addini(
         "jobrun_scrub_keep",
-        "model members (e.g. entryPoint, tags) that scrubbing leaves as recorded",
+        "body fields that model-driven redaction leaves as recorded (PATH per line, "
+        "e.g. entryPoint or jobRun.tags.team)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "jobrun_scrub_regex",
+        "extra scrub rules, one 'PATTERN -> REPLACEMENT' per line, applied to all text",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "jobrun_scrub_fields",
+        "extra scrub rules, one 'PATH -> REPLACEMENT' per line, for body fields",
         type="linelist",
         default=[],
     )
@@ -161,6 +196,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
     # only turn our own errors (bad cassette, leak refused) into clean failures.
     if action is options.Action.REPLAY:
         from .replay import replay
+        from .rules import KeepRule
 
         try:
             with replay(
@@ -170,6 +206,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 region=opts.region,
                 skip_sleep=opts.skip_sleep,
                 salt=_salt(config),
+                rules=[r for r in state.rules(config) if not isinstance(r, KeepRule)],
             ) as replaying:
                 yield replaying
             state.replayed += 1

@@ -31,6 +31,7 @@ from .errors import (
     UnexpectedCallError,
     UnusedInteractionsError,
 )
+from .rules import Rule
 from .scrub import Scrubber
 
 RERECORD_HINT = (
@@ -190,6 +191,7 @@ class Replay:
     scrubber: Scrubber | None = None
     region: str | None = None
     salt: str | None = None
+    rules: Sequence[Rule] = ()
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
     _next: int = field(default=0, init=False)
     _served: set[int] = field(default_factory=set, init=False)
@@ -208,6 +210,7 @@ class Replay:
                 salt=self.salt,
                 known_pseudonyms=meta.get("pseudonyms") or (),
                 keep_fields=meta.get("keep_fields") or (),
+                rules=self.rules,
             )
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
@@ -357,13 +360,15 @@ def replay(
     scrubber: Scrubber | None = None,
     skip_sleep: bool = False,
     salt: str | None = None,
+    rules: Sequence[Rule] = (),
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client created inside the block.
 
     No socket is opened and no credentials are needed: clients created without
     explicit credentials get fake ones, so botocore never looks for real ones.
     ``salt`` must be the scrub salt the cassette was recorded with (live params
-    are scrubbed with it before matching). With ``skip_sleep``, ``time.sleep``
+    are scrubbed with it before matching), and ``rules`` the extra scrub rules
+    (the keep list comes from the cassette's metadata). With ``skip_sleep``, ``time.sleep``
     returns at once inside the block (the
     durations asked for are kept in ``Replay.slept``), so pollers replay in
     milliseconds.
@@ -376,6 +381,7 @@ def replay(
         region=region,
         scrubber=scrubber,
         salt=salt,
+        rules=tuple(rules),
     )
     policy = ClientPolicy(
         on_client=session.attach,

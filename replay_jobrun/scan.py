@@ -32,7 +32,7 @@ from .patterns import (
     REDACTED_VALUE,
     S3_BUCKET,
     TOKEN_CANDIDATE,
-    looks_secret,
+    secret_parts,
 )
 
 # The rule that removes each kind of finding, as a finding tells it.
@@ -202,9 +202,9 @@ def _text_findings(
         if match.group(2) not in pseudonyms:
             yield "S3 bucket name", mask(match.group(2), 2), RULES["S3 bucket name"]
     for match in TOKEN_CANDIDATE.finditer(text) if tokens else ():
-        token = match.group(1)
-        if token not in pseudonyms and looks_secret(token):
-            yield "secret-looking token", mask(token), RULES["secret-looking token"]
+        for token in secret_parts(match.group(1)):
+            if token not in pseudonyms:
+                yield "secret-looking token", mask(token), RULES["secret-looking token"]
     lowered = text.lower()
     for header in ("authorization:", "x-amz-security-token:"):
         if header in lowered:

@@ -34,6 +34,7 @@ from typing import Any
 
 from . import patterns
 from .cassette import Headers, Interaction, RecordedRequest, RecordedResponse
+from .errors import ConfigError
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
@@ -45,9 +46,9 @@ from .patterns import (
     REDACTED_VALUE,
     S3_BUCKET,
     TOKEN_CANDIDATE,
-    looks_secret,
     pseudonym_access_key_id,
     pseudonym_account_id,
+    secret_parts,
 )
 from .rules import FieldRule, KeepRule, PathMatcher, RegexRule, Rule
 
@@ -113,6 +114,13 @@ class Scrubber:
     ) -> None:
         self.salt = salt or DEFAULT_SALT
         self.rules = tuple(rules)
+        for rule in self.rules:
+            if not isinstance(rule, (RegexRule, FieldRule, KeepRule)):
+                raise ConfigError(
+                    source="scrub rules",
+                    problem=f"{rule!r} is not a rule",
+                    valid="values made by replay_jobrun.rules.regex(), field() or keep()",
+                )
         self.keep_fields = frozenset(
             [*keep_fields, *(r.path for r in self.rules if isinstance(r, KeepRule))]
         )
@@ -187,13 +195,15 @@ class Scrubber:
         return f"{prefix}{pseudonym}"
 
     def _token(self, match: re.Match[str]) -> str:
-        token = str(match.group(1))
-        if token in self._pseudonyms or not looks_secret(token):
-            return token
-        replacement = self._secrets.get(token) or patterns.redacted(token, self.salt)
-        self._remember(token, replacement, "the built-in secret-token rule")
-        self.report.note("secret token", token)
-        return replacement
+        candidate = str(match.group(1))
+        if candidate in self._pseudonyms:
+            return candidate
+        for token in secret_parts(candidate):
+            replacement = self._secrets.get(token) or patterns.redacted(token, self.salt)
+            self._remember(token, replacement, "the built-in secret-token rule")
+            self.report.note("secret token", token)
+            candidate = candidate.replace(token, replacement)
+        return candidate
 
     def _swept(self, match: re.Match[str]) -> str:
         self.report.note("known secret", match.group(0))
@@ -216,11 +226,12 @@ class Scrubber:
         text = ACCESS_KEY_ID.sub(self._access_key, text)
         text = EMAIL.sub(self._email, text)
         text = S3_BUCKET.sub(self._bucket, text)
-        if tokens:
-            text = TOKEN_CANDIDATE.sub(self._token, text)
+        # The sweep before the token rule: a known session token must go whole, not in parts.
         sweep = self._sweep_pattern()
         if sweep is not None:
             text = sweep.sub(self._swept, text)
+        if tokens:
+            text = TOKEN_CANDIDATE.sub(self._token, text)
         for rule in self._regex_rules:
             text, count = rule.apply(text)
             if count:

@@ -361,3 +361,67 @@ def test_scrub_salt_and_keep_list_apply_to_recording_and_to_replay_matching(
         "jobrun_scrub_keep =\n    entryPoint\n"
     )
     pytester.runpytest("-k", "start_and_cancel").assert_outcomes(passed=1)
+
+
+RULES_CONFTEST = """
+import socket
+
+import pytest
+
+from replay_jobrun import rules
+
+
+def pytest_jobrun_scrub_rules(config):
+    return [rules.regex(r"eks-\\d", "eks-x")]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch, request):
+    if request.config.getoption("jobrun_record_mode") is None:
+        def refuse(self, address):
+            raise AssertionError(f"network access during replay: {address!r}")
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+"""
+
+
+def test_ini_and_hook_rules_scrub_the_recording_and_the_live_requests_of_replay(
+    pytester: pytest.Pytester, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Imported here so that pytester's in-process runs, which drop the modules each run
+    # imports, leave the conftest and the plugin one and the same rules module.
+    import replay_jobrun.rules  # noqa: F401
+
+    _project(pytester)
+    pytester.makeini(
+        "[pytest]\njobrun_cassette_dir = cassettes\n"
+        "jobrun_scrub_regex =\n    role/(JobRole) -> role/Spark\\1\n"
+        "jobrun_scrub_fields =\n    name -> job-name\n"
+    )
+    pytester.makeconftest(RULES_CONFTEST)
+    pytester.runpytest(
+        "-k", "start_and_cancel", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
+    ).assert_outcomes(passed=1)
+    path = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.yaml"
+    text = path.read_text()
+    assert "role/JobRole" not in text
+    assert "role/SparkJobRole" in text
+    assert "team-cluster" not in text  # swept: a value the field rule replaced
+    assert '"nightly"' not in text
+    assert '"job-name"' in text
+    assert "eks-1" not in text
+    assert "eks-x" in text
+
+    # Replay, offline and without credentials: live requests get the same rules, so they match.
+    _no_credentials(monkeypatch)
+    pytester.runpytest("-k", "start_and_cancel").assert_outcomes(passed=1)
+
+
+def test_a_bad_scrub_rule_in_the_ini_fails_with_the_option_named(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester)
+    pytester.makeini("[pytest]\njobrun_cassette_dir = cassettes\njobrun_scrub_regex = (oops\n")
+    (pytester.path / "cassettes" / "test_jobs").mkdir(parents=True)
+    result = pytester.runpytest("-k", "start_and_cancel", "--jobrun-record-mode=all")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*jobrun_scrub_regex: '(oops' is not a regular expression*"])

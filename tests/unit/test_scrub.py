@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import re
 import string
-from pathlib import Path
 
 import pytest
-import vcr.request
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from vcr.serialize import serialize
-from vcr.serializers import yamlserializer
 
 from replay_jobrun.cassette import (
-    Cassette,
     Interaction,
     RecordedRequest,
     RecordedResponse,
-    save_cassette,
 )
 from replay_jobrun.patterns import PLACEHOLDER_SECRET
-from replay_jobrun.scan import scan_file, scan_text
 from replay_jobrun.scrub import Scrubber, pseudonym_access_key_id, pseudonym_account_id
-from tests.support import CASSETTES
 
 ACCOUNT = "604193857261"
 FAKE = pseudonym_account_id(ACCOUNT)
@@ -256,127 +246,6 @@ def test_scrubbing_whole_interactions_twice_is_stable() -> None:
     assert twice == once
 
 
-# --- the leak scan ---------------------------------------------------------------------------
-
-
-def _binary_block(raw: bytes) -> str:
-    return f"    headers:\n      X-Thing:\n      - !!binary |\n        {base64.b64encode(raw).decode()}\n"
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        pytest.param(f"AWS4-HMAC-SHA256 Credential={KEY}/2026".encode(), id="base64"),
-        pytest.param(gzip.compress(f'{{"createdBy": "{KEY}"}}'.encode(), mtime=0), id="gzip"),
-    ],
-)
-def test_scan_text_finds_an_access_key_in_a_binary_block_and_masks_it(raw: bytes) -> None:
-    text = _binary_block(raw)
-    assert KEY not in text
-    findings = scan_text(text)
-    assert [(f.kind, f.where) for f in findings] == [("access key id", "base64 block 1")]
-    (finding,) = findings
-    assert finding.masked == "AKIA" + "*" * 12
-    assert KEY not in str(finding)
-    assert KEY[4:8] not in str(finding)
-    assert "base64 block 1: access key id AKIA" in str(finding)
-
-
-def _stock_cassette(headers: dict[str, bytes], body: bytes) -> str:
-    return serialize(
-        {
-            "requests": [vcr.request.Request("GET", URI, None, headers)],
-            "responses": [
-                {
-                    "status": {"code": 200, "message": "OK"},
-                    "headers": {"Content-Type": ["application/json"]},
-                    "body": {"string": body},
-                }
-            ],
-        },
-        yamlserializer,
-    )
-
-
-def test_scan_text_finds_keys_in_a_stock_vcrpy_cassette() -> None:
-    header = f"AWS4-HMAC-SHA256 Credential={KEY}/20260101/x".encode()
-    body = gzip.compress(f'{{"createdBy": "{KEY}", "n": 1}}'.encode(), mtime=0)
-    # Padded base64 (see the xfail tests below for the unpadded case).
-    assert len(header) % 3 != 0
-    assert len(body) % 3 != 0
-    text = _stock_cassette({"Authorization": header}, body)
-    assert KEY not in text
-    findings = scan_text(text)
-    assert {f.kind for f in findings} == {"access key id", "credential header"}
-    assert sum(f.kind == "access key id" for f in findings) == 2
-    assert all(KEY not in str(f) for f in findings)
-
-
-def test_scan_text_finds_a_key_in_an_unpadded_binary_block_followed_by_a_header() -> None:
-    header = f"Credential={KEY}/x".encode()
-    assert len(header) % 3 == 0  # base64 without padding
-    text = _stock_cassette({"Authorization": header, "X-Other": b"v"}, b"{}")
-    assert [f.kind for f in scan_text(text) if f.kind == "access key id"] == ["access key id"]
-
-
-def test_scan_file_finds_a_key_in_an_unpadded_gzip_body(tmp_path: Path) -> None:
-    body = gzip.compress(f'{{"createdBy": "{KEY}"}}'.encode(), mtime=0)
-    assert len(body) % 3 == 0
-    path = tmp_path / "leaky.yaml"
-    path.write_text(_stock_cassette({}, body), encoding="utf-8")
-    findings = scan_file(path)
-    # Found twice: in the inflated body of the interaction and in the decoded file text.
-    assert {(f.kind, f.where) for f in findings} == {
-        ("access key id", "response.body"),
-        ("access key id", "base64 block 1"),
-    }
-
-
-def test_scan_text_reports_known_secrets_masked() -> None:
-    text = f"note: {TOKEN}\n"
-    (finding,) = scan_text(text, secrets=[TOKEN])
-    assert finding.kind == "known secret"
-    assert finding.masked == TOKEN[:4] + "*" * 12
-    assert TOKEN not in str(finding)
-
-
-def test_scan_text_trusts_listed_pseudonyms() -> None:
-    text = f"arn:aws:iam::{FAKE}:role/r {pseudonym_access_key_id(KEY)}"
-    assert len(scan_text(text)) == 2
-    assert scan_text(text, pseudonyms=[FAKE, pseudonym_access_key_id(KEY)]) == []
-
-
-def test_scan_file_flags_a_cassette_holding_a_real_account(tmp_path: Path) -> None:
-    leaky = _interaction(json.dumps({"executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}))
-    path = save_cassette(Cassette(tmp_path / "leaky.yaml", (leaky,)))
-    findings = scan_file(path)
-    assert {(f.kind, f.masked) for f in findings} == {("account id in ARN", "6041********")}
-    assert {f.interaction for f in findings} == {0, None}
-    assert all(ACCOUNT not in str(f) for f in findings)
-
-
-def test_scan_file_trusts_the_pseudonyms_listed_in_the_metadata(tmp_path: Path) -> None:
-    scrubbed = _interaction(json.dumps({"executionRoleArn": f"arn:aws:iam::{FAKE}:role/r"}))
-    bare = save_cassette(Cassette(tmp_path / "bare.yaml", (scrubbed,)))
-    assert scan_file(bare) != []
-    listed = save_cassette(Cassette(tmp_path / "listed.yaml", (scrubbed,), {"pseudonyms": [FAKE]}))
-    assert scan_file(listed) == []
-
-
-PROJECT_CASSETTES = sorted(CASSETTES.rglob("*.yaml"))
-
-
-def test_the_project_has_cassettes_to_scan() -> None:
-    assert len(PROJECT_CASSETTES) >= 9
-
-
-@pytest.mark.parametrize(
-    "path", PROJECT_CASSETTES, ids=lambda p: p.relative_to(CASSETTES).as_posix()
-)
-def test_every_project_cassette_scans_clean(path: Path) -> None:
-    assert scan_file(path) == []
-
-
 # --- property ---------------------------------------------------------------------------------
 
 SAFE = string.ascii_letters + string.digits + " \t\n.,;:=-_/\"'{}[]()"
@@ -394,7 +263,9 @@ def test_no_account_id_survives_in_an_arn_embedded_in_any_text(
 ) -> None:
     assume(account not in before and account not in after)
     text = f"{before}arn:aws:iam::{account}:role/{name}{after}"
-    scrubbed = Scrubber().scrub_text(text)
+    scrubber = Scrubber()
+    scrubbed = scrubber.scrub_text(text)
     assert account not in scrubbed
     assert IAM_ROLE_ARN.search(scrubbed)
-    assert scrubbed == text.replace(account, pseudonym_account_id(account))
+    if "secret token" not in scrubber.report.replaced:  # random text can look like a token
+        assert scrubbed == text.replace(account, pseudonym_account_id(account))

@@ -141,3 +141,147 @@ def test_start_job_run_requests_get_the_same_redaction_as_responses() -> None:
     assert live is not None
     assert json.loads(live)["tags"] == response["tags"]
     assert json.loads(live)["jobDriver"] == response["jobDriver"]
+
+
+# --- e-mails, buckets, tokens, sweeps and user rules over whole interactions ---------------
+
+HOST = "https://emr-containers.us-east-1.amazonaws.com"
+VC = "k3v9q0x7r2m8w1t5z6b4n0c2d"
+DESCRIBE_URI = f"{HOST}/virtualclusters/{VC}/jobruns/0000000378nj1d2s7lo"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def _describe(run: dict[str, object], headers: dict[str, list[str]] | None = None) -> Interaction:
+    return Interaction(
+        RecordedRequest("GET", DESCRIBE_URI),
+        RecordedResponse(
+            200,
+            "OK",
+            headers or {"Content-Type": ["application/json"]},
+            json.dumps({"jobRun": run}).encode(),
+        ),
+        "DescribeJobRun",
+    )
+
+
+def _run_of(interaction: Interaction) -> dict[str, object]:
+    return json.loads(interaction.response.decoded_body())["jobRun"]  # type: ignore[no-any-return]
+
+
+def test_emails_buckets_and_tokens_in_free_text_become_pseudonyms() -> None:
+    run = {
+        "createdBy": "arn:aws:sts::604193857261:assumed-role/Admin/jane.doe@example.com",
+        "stateDetails": f"fs.s3a.secret.key={SECRET_KEY} denied for s3://payments-prod/in",
+        "configurationOverrides": {
+            "monitoringConfiguration": {
+                "s3MonitoringConfiguration": {"logUri": "s3://payments-prod/logs/"}
+            }
+        },
+    }
+    scrubber = Scrubber()
+    (scrubbed,), report = scrubber.scrub_all([_describe(run)])
+    out = _run_of(scrubbed)
+    text = json.dumps(out)
+    for secret in ("604193857261", "jane.doe@example.com", "payments-prod", SECRET_KEY):
+        assert secret not in text
+    assert re.fullmatch(
+        r"arn:aws:sts::\d{12}:assumed-role/Admin/user-[0-9a-f]{10}@example\.com",
+        str(out["createdBy"]),
+    )
+    log_uri = out["configurationOverrides"]["monitoringConfiguration"]["s3MonitoringConfiguration"][
+        "logUri"
+    ]  # type: ignore[index]
+    bucket = log_uri.split("/")[2]
+    assert re.fullmatch(r"bucket-[0-9a-f]{12}", bucket)
+    assert f"s3://{bucket}/in" in str(out["stateDetails"])  # the same bucket, the same pseudonym
+    assert {"e-mail", "s3 bucket", "secret token", "account id"} <= set(report.summary())
+    # Idempotent: a fresh scrubber told the pseudonyms changes nothing.
+    again, _ = Scrubber(known_pseudonyms=scrubber.pseudonyms).scrub_all([scrubbed])
+    assert again == [scrubbed]
+
+
+def test_a_sensitive_value_is_swept_from_other_text_unless_the_request_uri_holds_it() -> None:
+    entry_point = "local:///opt/jobs/payroll_2026.py"
+    run = {
+        "jobDriver": {
+            "sparkSubmitJobDriver": {"entryPoint": entry_point, "entryPointArguments": [VC, "--x"]}
+        },
+        "stateDetails": f"{entry_point} failed on cluster {VC} with --x",
+    }
+    (scrubbed,), _ = Scrubber().scrub_all([_describe(run)])
+    out = _run_of(scrubbed)
+    driver = out["jobDriver"]["sparkSubmitJobDriver"]  # type: ignore[index]
+    assert driver["entryPoint"].startswith("REDACTED-")
+    assert str(out["stateDetails"]).startswith(driver["entryPoint"] + " failed")
+    # The virtual cluster id is an argument (redacted there) but the URI needs it: not swept.
+    assert driver["entryPointArguments"][0].startswith("REDACTED-")
+    assert VC in str(out["stateDetails"])
+    assert VC in scrubbed.request.uri
+    assert "with --x" in str(out["stateDetails"])  # too short to sweep
+
+
+def test_a_gzip_body_without_content_encoding_is_scrubbed_and_stays_gzip() -> None:
+    run = {"createdBy": "arn:aws:sts::604193857261:assumed-role/Admin/jane.doe@example.com"}
+    interaction = _describe(run)
+    zipped = Interaction(
+        interaction.request,
+        RecordedResponse(200, "OK", {}, gzip.compress(interaction.response.body, mtime=0)),
+        "DescribeJobRun",
+    )
+    (scrubbed,), _ = Scrubber().scrub_all([zipped])
+    assert scrubbed.response.body[:2] == b"\x1f\x8b"
+    assert b"604193857261" not in gzip.decompress(scrubbed.response.body)
+    assert b"jane.doe" not in gzip.decompress(scrubbed.response.body)
+
+
+def test_field_regex_and_keep_rules_extend_the_built_in_ones() -> None:
+    from replay_jobrun import rules
+
+    run = {
+        "name": "payroll-nightly-cc4711",
+        "tags": {"team": "payroll", "owner": "Jane Doe"},
+        "stateDetails": "job payroll-nightly-cc4711 for cc4711",
+        "executionRoleArn": "arn:aws:iam::604193857261:role/payroll",
+    }
+    scrubber = Scrubber(
+        rules=[
+            rules.field("jobRun.name", lambda name: name.rsplit("-", 1)[0]),
+            rules.regex(r"cc\d{4}", "cc0000"),
+            rules.keep("jobRun.tags.team"),
+        ]
+    )
+    (scrubbed,), report = scrubber.scrub_all([_describe(run)])
+    out = _run_of(scrubbed)
+    assert out["name"] == "payroll-nightly"
+    assert out["stateDetails"] == "job payroll-nightly for cc0000"  # field value swept too
+    assert out["tags"] == {"team": "payroll", "owner": out["tags"]["owner"]}  # type: ignore[index]
+    assert str(out["tags"]["owner"]).startswith("REDACTED-")  # type: ignore[index]
+    # A keep rule never switches off the built-in text rules.
+    assert "604193857261" not in str(out["executionRoleArn"])
+    assert scrubber.keep_fields == {"jobRun.tags.team"}
+    assert report.summary()["field rule"]["replaced"] == 1
+
+
+def test_live_requests_go_through_the_same_user_rules() -> None:
+    from replay_jobrun import rules
+
+    start = {
+        "name": "payroll-cc4711",
+        "virtualClusterId": VC,
+        "clientToken": "t",
+        "executionRoleArn": "arn:aws:iam::604193857261:role/payroll",
+        "releaseLabel": "emr-7.10.0-latest",
+        "jobDriver": {"sparkSubmitJobDriver": {"entryPoint": "s3://payroll-jobs/run.py"}},
+    }
+    made = [rules.field("name", "job"), rules.regex(r"cc\d{4}", "cc0000")]
+    url = f"{HOST}/virtualclusters/{VC}/jobruns"
+    recorded = Interaction(
+        RecordedRequest("POST", url, {}, json.dumps(start).encode()),
+        RecordedResponse(200, "OK", {}, b"{}"),
+        "StartJobRun",
+    )
+    (scrubbed,), _ = Scrubber(rules=made).scrub_all([recorded])
+    _, live = Scrubber(rules=made).scrub_live("StartJobRun", url, json.dumps(start))
+    assert live is not None
+    assert json.loads(live) == json.loads(scrubbed.request.body or b"")
+    assert json.loads(live)["name"] == "job"

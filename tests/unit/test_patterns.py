@@ -1,0 +1,129 @@
+"""Detectors and pseudonyms shared by the scrubber and the leak scan."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+
+import pytest
+
+from replay_jobrun.patterns import (
+    EMAIL,
+    S3_BUCKET,
+    TOKEN_CANDIDATE,
+    looks_secret,
+    pseudonym_bucket,
+    pseudonym_email,
+    redacted,
+    secret_parts,
+)
+
+# What the botocore model and S3 require of the replacements.
+BUCKET_NAME = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+ROLE_SESSION_NAME = re.compile(r"\A[\w+=,.@-]{2,64}\Z")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("assumed-role/Admin/jane.doe@example.com", "jane.doe@example.com"),
+        ("owner: ops+ci@corp.example.co.uk.", "ops+ci@corp.example.co.uk"),
+        ("assumed-role%2FAdmin%2Fjane%40example.com", "jane%40example.com"),
+    ],
+)
+def test_email_detector_finds_addresses_also_url_encoded(text: str, found: str) -> None:
+    (match,) = EMAIL.finditer(text)
+    assert match.group(0) == found
+
+
+@pytest.mark.parametrize(
+    "text", ["spark@3.5", "image@sha256:abc", "user@localhost", "a@b", "emr-7.10.0@latest"]
+)
+def test_email_detector_ignores_what_is_not_an_address(text: str) -> None:
+    assert EMAIL.search(text) is None
+
+
+def test_email_pseudonym_is_an_email_and_a_valid_session_name() -> None:
+    pseudonym = pseudonym_email("jane.doe@example.com")
+    assert EMAIL.fullmatch(pseudonym)
+    assert ROLE_SESSION_NAME.match(pseudonym)
+    assert pseudonym == pseudonym_email("Jane.Doe@example.com")  # addresses ignore case
+    assert pseudonym != pseudonym_email("jane.doe@example.com", salt="other")
+
+
+@pytest.mark.parametrize(
+    ("text", "bucket"),
+    [
+        (
+            "s3://sparkpilot-live-604193857261-20260224203702/scripts/x.py",
+            "sparkpilot-live-604193857261-20260224203702",
+        ),
+        ("--conf spark.jars=s3a://jars.corp/lib.jar", "jars.corp"),
+        ("s3n://old_bucket", "old_bucket"),
+        ("arn:aws:s3:::payments-prod/*", "payments-prod"),
+        ("arn:aws-cn:s3:::payments-prod", "payments-prod"),
+    ],
+)
+def test_bucket_detector_finds_the_bucket_of_every_s3_uri_form(text: str, bucket: str) -> None:
+    (match,) = S3_BUCKET.finditer(text)
+    assert match.group(2) == bucket
+
+
+def test_bucket_pseudonym_is_a_valid_bucket_name() -> None:
+    pseudonym = pseudonym_bucket("Payments_Prod.Legacy")
+    assert BUCKET_NAME.match(pseudonym)
+    assert pseudonym == pseudonym_bucket("Payments_Prod.Legacy")
+
+
+RANDOM = random.Random(20261125)
+BASE62 = string.ascii_letters + string.digits
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # AWS's documented example secret key
+        "ghp_" + "".join(RANDOM.choice(BASE62) for _ in range(36)),
+        "".join(RANDOM.choice(BASE62 + "-_") for _ in range(43)),  # token_urlsafe(32)
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",  # a JWT header segment
+    ],
+)
+def test_long_random_tokens_look_secret(token: str) -> None:
+    (match,) = TOKEN_CANDIDATE.finditer(f"key={token} ")
+    assert looks_secret(match.group(1))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "assumed-role/SparkPilotByocLiteRoleAdmin/sparkpilot-53d8b69e",
+        "virtualclusters/k3v9q0x7r2m8w1t5z6b4n0c2d/jobruns/0000000378nj1d2s7lo",
+        "AWSEMRServiceRoleForEKS2024ProductionCluster",
+        "SparkPilotEmrExecutionRole1234567890abcdef",
+        "org_apache_spark_SparkSubmitCommandLineParser2",
+        "89b43f2d-2a48-4be6-9723-9732b0df8223",
+        "0f" * 32,  # a hex digest
+    ],
+)
+def test_names_ids_and_digests_do_not_look_secret(text: str) -> None:
+    assert not any(looks_secret(m.group(1)) for m in TOKEN_CANDIDATE.finditer(text))
+
+
+def test_random_tokens_are_caught_at_the_documented_rate() -> None:
+    tokens = ["".join(RANDOM.choice(BASE62) for _ in range(32)) for _ in range(4000)]
+    missed = sum(not looks_secret(t) for t in tokens)
+    assert missed <= 4000 / 200  # documented: about 1 in 400
+
+
+def test_redaction_respects_the_shape_length_limit() -> None:
+    assert re.fullmatch(r"REDACTED-[0-9a-f]{8}", redacted("value"))
+    assert redacted("value", limit=10) == redacted("value")[:10]
+
+
+def test_a_token_inside_a_path_is_replaced_alone_so_the_path_keeps_its_shape() -> None:
+    token = "ghp_" + "".join(RANDOM.choice(BASE62) for _ in range(36))
+    (match,) = TOKEN_CANDIDATE.finditer(f"jobs/{token}/run")
+    assert secret_parts(match.group(1)) == [token]
+    key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # no path word: judged whole
+    assert secret_parts(key) == [key]
