@@ -11,15 +11,18 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "Call",
     "Cassette",
+    "Finding",
     "Interaction",
     "RecordMode",
     "Recording",
     "Replay",
     "ReplayJobrunError",
+    "ScrubReport",
     "Scrubber",
     "load_cassette",
     "record",
     "replay",
+    "scan",
 ]
 
 _LAZY = {
@@ -33,6 +36,9 @@ _LAZY = {
     "Replay": "replay",
     "replay": "replay",
     "Scrubber": "scrub",
+    "ScrubReport": "scrub",
+    "scan": "scan",
+    "Finding": "scan",
     "ReplayJobrunError": "errors",
 }
 
@@ -42,7 +48,8 @@ if TYPE_CHECKING:
     from .errors import ReplayJobrunError
     from .record import Recording, RecordMode, record
     from .replay import Replay, replay
-    from .scrub import Scrubber
+    from .scan import Finding, scan
+    from .scrub import Scrubber, ScrubReport
 
 
 def __getattr__(name: str) -> Any:
