@@ -135,3 +135,37 @@ def test_scan_flags_plain_vcrpy_and_scrub_fixes_it_idempotently(
 def test_scan_passes_every_project_cassette(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["scan", str(CASSETTES)]) == 0
     assert f"clean: {len(list(CASSETTES.rglob('*.yaml')))} cassette(s)" in capsys.readouterr().out
+
+
+def test_scrub_takes_regex_field_and_python_rules(
+    tmp_path: Path,
+    moto_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "plain.yaml"
+    _plain_vcrpy_recording(path, moto_url)
+    (tmp_path / "team_rules.py").write_text(
+        "from replay_jobrun import rules\nRULES = [rules.regex('emr-7[.]10[.]0', 'emr-7.x')]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = [
+        "--regex",
+        "JobRole -> SparkRole",
+        "--field",
+        "name -> job",
+        "--rules",
+        "team_rules:RULES",
+    ]
+    assert cli.main(["scrub", str(path), *args]) == 0
+    text = path.read_text()
+    assert "role/SparkRole" in text
+    assert "role/JobRole" not in text
+    assert '"name": "job"' in text
+    assert "emr-7.x-latest" in text
+    capsys.readouterr()
+    assert cli.main(["scrub", str(path), *args]) == 0  # idempotent with the same rules
+    assert f"unchanged {path}" in capsys.readouterr().out
+
+    assert cli.main(["scrub", str(path), "--regex", "(broken -> x"]) == 2
+    assert "jobrun_scrub_regex: '(broken' is not a regular expression" in capsys.readouterr().err
