@@ -18,6 +18,7 @@ import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Callable, Iterable
 
 DEFAULT_SALT = "replay-jobrun/v1"
 PLACEHOLDER_SECRET = "REDACTED"
@@ -31,19 +32,74 @@ _SEP = r"(?::|%3[aA])"
 ARN_ACCOUNT = re.compile(
     rf"(arn{_SEP}aws[a-zA-Z-]*{_SEP}[a-zA-Z0-9-]*{_SEP}[a-zA-Z0-9-]*{_SEP})(\d{{12}})(?={_SEP})"
 )
+# The literal prefix first (the boundary checked behind it) lets the engine search for it fast.
 ACCESS_KEY_ID = re.compile(
-    r"(?<![A-Z0-9])((?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|ASCA|AIPA)[A-Z0-9]{16})(?![A-Z0-9])"
+    r"((?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|ASCA|AIPA)(?<![A-Z0-9].{4})[A-Z0-9]{16})(?![A-Z0-9])"
 )
 CREDENTIAL_IN_AUTH = re.compile(r"Credential=([A-Z0-9]{16,128})/")
 # Local part and domain; "@" may be URL-encoded (role session names travel in URLs).
 EMAIL = re.compile(
-    r"(?:(?<=%2[fF])|(?<![A-Za-z0-9._%+-]))([A-Za-z0-9][A-Za-z0-9._+-]{0,63})(@|%40)"
+    r"(?:(?<=%2[fF])|(?<![A-Za-z0-9._%+-]))([A-Za-z0-9](?:[A-Za-z0-9._+-]|%2[bB]){0,63})(@|%40)"
     r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![A-Za-z0-9-])"
 )
 # s3://bucket/..., Spark's s3a:// and s3n://, and bucket ARNs (no region, no account).
 S3_BUCKET = re.compile(
     r"(\bs3[an]?://|\barn:aws[a-zA-Z-]*:s3:::)([A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9])(?![A-Za-z0-9._-])"
 )
+
+
+def _anchored(
+    pattern: re.Pattern[str], text: str, anchors: tuple[str, ...], before: int, after: int
+) -> list[re.Match[str]]:
+    """``pattern.finditer(text)``, searched only near the anchors every match contains.
+
+    EMAIL and S3_BUCKET begin with a character class or a lookbehind, so the engine
+    would try them at every position of every body; an ``@`` or an ``s3`` is rare."""
+    positions = sorted(i for anchor in anchors for i in _positions(text, anchor))
+    matches: list[re.Match[str]] = []
+    end = 0
+    for position in positions:
+        if position < end:
+            continue
+        found = pattern.search(text, max(end, position - before), position + after)
+        if found is not None:
+            matches.append(found)
+            end = found.end()
+    return matches
+
+
+def _positions(text: str, anchor: str) -> list[int]:
+    found, index = [], text.find(anchor)
+    while index != -1:
+        found.append(index)
+        index = text.find(anchor, index + 1)
+    return found
+
+
+def find_emails(text: str) -> list[re.Match[str]]:
+    """Every EMAIL match in the text, in order."""
+    return _anchored(EMAIL, text, ("@", "%40"), before=70, after=300)
+
+
+def find_buckets(text: str) -> list[re.Match[str]]:
+    """Every S3_BUCKET match in the text, in order."""
+    return _anchored(S3_BUCKET, text, ("s3://", "s3a://", "s3n://", ":s3:::"), 30, 100)
+
+
+def replace_matches(
+    text: str, matches: list[re.Match[str]], replacement: Callable[[re.Match[str]], str]
+) -> str:
+    """``pattern.sub(replacement, text)`` for matches found another way."""
+    if not matches:
+        return text
+    pieces, last = [], 0
+    for match in matches:
+        pieces += [text[last : match.start()], replacement(match)]
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 # Candidates for a long secret: API tokens, AWS secret access keys (40 chars with / and +),
 # session tokens, url-safe tokens. Whether a candidate is a secret is up to looks_secret().
 TOKEN_CANDIDATE = re.compile(
@@ -74,6 +130,13 @@ def looks_secret(candidate: str) -> bool:
         singles += len(_LOWER_SINGLE.findall(segment))
         switches += len(_DIGIT_LETTER.findall(segment))
     return singles >= 2 or switches >= 4
+
+
+def sweep_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
+    """Matches any of ``secrets`` standing alone (not inside a longer word or number);
+    the sweep and the leak scan agree on this, so what one leaves the other accepts."""
+    alternatives = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
+    return re.compile(rf"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])")
 
 
 _PATH_WORD = re.compile(r"\A[a-z][a-z-]{2,}\Z")
@@ -119,14 +182,22 @@ def pseudonym_access_key_id(original: str, salt: str = DEFAULT_SALT) -> str:
 
 
 def pseudonym_email(original: str, salt: str = DEFAULT_SALT) -> str:
-    """``user-<hex>@example.com``: still an e-mail, and a valid IAM role session name."""
-    digest = _derive("email", original.lower(), salt)
-    return f"user-{digest.hex()[:10]}@example.com"
+    """``user-<hex>@example.com``, as long as the original where it can be, so a field
+    near its length limit stays within it; still an e-mail and a valid role session name."""
+    digest = _derive("email", original.lower(), salt).hex()
+    length = len(original)
+    if length >= len("user-123@example.com"):
+        return f"user-{digest[: length - 17]}@example.com"
+    # Short addresses: hex at a reserved test domain (RFC 2606), never shorter than 8.
+    return f"{digest[: max(1, length - 7)]}@x.test"
 
 
 def pseudonym_bucket(original: str, salt: str = DEFAULT_SALT) -> str:
-    """``bucket-<hex>``: a valid S3 bucket name (lowercase, 3 to 63 characters)."""
-    return f"bucket-{_derive('s3-bucket', original, salt).hex()[:12]}"
+    """A valid S3 bucket name (lowercase, 3 to 63 characters) as long as the original:
+    ``bucket-<hex>``, or plain hex for names shorter than 10."""
+    digest = _derive("s3-bucket", original, salt).hex()
+    length = len(original)
+    return f"bucket-{digest[: length - 7]}" if length >= 10 else digest[:length]
 
 
 def redacted(original: str, salt: str = DEFAULT_SALT, limit: int | None = None) -> str:

@@ -26,13 +26,14 @@ from .cassette import Interaction
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
-    EMAIL,
     ID_HEADER,
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
-    S3_BUCKET,
     TOKEN_CANDIDATE,
+    find_buckets,
+    find_emails,
     secret_parts,
+    sweep_pattern,
 )
 
 # The rule that removes each kind of finding, as a finding tells it.
@@ -184,9 +185,15 @@ def _text_findings(
     text: str, secrets: Mapping[str, str], pseudonyms: frozenset[str], tokens: bool = True
 ) -> Iterator[tuple[str, str, str]]:
     """``(kind, masked, rule)`` for every possible secret in one text; ``tokens=False``
-    where the secret-token rule does not apply (request-id headers, the raw file text)."""
-    for secret, source in secrets.items():
-        if secret in text:
+    where the secret-token rule does not apply (request-id headers, the raw file text).
+
+    A known secret counts where it stands alone, as the sweep replaces it: a swept
+    date ``2026-03-22`` inside a timestamp ``2026-03-22T10:00:00Z`` is not a leak."""
+    present = [s for s in secrets if s in text]
+    if present:
+        for match in sweep_pattern(present).finditer(text):
+            secret = match.group(0)
+            source = secrets[secret]
             yield "known secret", mask(secret), f"the sweep of values learnt from {source}"
     for match in ARN_ACCOUNT.finditer(text):
         if match.group(2) not in pseudonyms:
@@ -194,11 +201,11 @@ def _text_findings(
     for match in ACCESS_KEY_ID.finditer(text):
         if match.group(1) not in pseudonyms:
             yield "access key id", mask(match.group(1)), RULES["access key id"]
-    for match in EMAIL.finditer(text):
+    for match in find_emails(text):
         address = f"{match.group(1)}@{match.group(3)}"
         if address not in pseudonyms:
             yield "e-mail address", mask(address, 2), RULES["e-mail address"]
-    for match in S3_BUCKET.finditer(text):
+    for match in find_buckets(text):
         if match.group(2) not in pseudonyms:
             yield "S3 bucket name", mask(match.group(2), 2), RULES["S3 bucket name"]
     for match in TOKEN_CANDIDATE.finditer(text) if tokens else ():
@@ -232,9 +239,16 @@ def scan_interactions(
     known, allowed = _known(secrets), frozenset(pseudonyms)
     findings = []
     for index, interaction in enumerate(interactions):
-        for where, path, text in interaction_parts(interaction):
+        parts = list(interaction_parts(interaction))
+        # The whole interaction first, in one pass; leaf by leaf only to locate a finding.
+        # Headers alone are token-exempt, so they are left out of the whole.
+        whole = "\n".join(text for where, _, text in parts if not where.endswith(".headers"))
+        here = {s: source for s, source in known.items() if s in whole}
+        if not any(_text_findings(whole, here, allowed)):
+            parts = [part for part in parts if part[0].endswith(".headers")]
+        for where, path, text in parts:
             tokens = not (where.endswith(".headers") and path and ID_HEADER.search(path))
-            for kind, masked, rule in _text_findings(text, known, allowed, tokens):
+            for kind, masked, rule in _text_findings(text, here, allowed, tokens):
                 findings.append(Finding(index, where, kind, masked, path, rule))
     return dedupe(findings)
 

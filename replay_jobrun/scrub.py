@@ -40,15 +40,17 @@ from .patterns import (
     ARN_ACCOUNT,
     CREDENTIAL_IN_AUTH,
     DEFAULT_SALT,
-    EMAIL,
     ID_HEADER,
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
-    S3_BUCKET,
     TOKEN_CANDIDATE,
+    find_buckets,
+    find_emails,
     pseudonym_access_key_id,
     pseudonym_account_id,
+    replace_matches,
     secret_parts,
+    sweep_pattern,
 )
 from .rules import FieldRule, KeepRule, PathMatcher, RegexRule, Rule
 
@@ -133,7 +135,9 @@ class Scrubber:
         self._sources: dict[str, str] = {}  # original -> where it was learnt
         self._pseudonyms: set[str] = set(known_pseudonyms)
         self._identifiers: list[str] = []  # request URIs
-        self._sweep: re.Pattern[str] | None = None
+        self._joined_identifiers = ""
+        self._sweeps: dict[tuple[str, ...], re.Pattern[str]] = {}
+        self._redactions: dict[tuple[str, int | None, str], str] = {}
 
     # -- state shared with the leak scan -----------------------------------
     @property
@@ -157,12 +161,17 @@ class Scrubber:
         if original not in self._secrets:
             self._secrets[original] = replacement
             self._sources[original] = source
-            self._sweep = None
         if replacement != PLACEHOLDER_SECRET and not REDACTED_VALUE.match(replacement):
             self._pseudonyms.add(replacement)
 
+    def _add_identifier(self, uri: str) -> None:
+        self._identifiers.append(uri)
+        self._joined_identifiers = ""
+
     def _is_identifier(self, value: str) -> bool:
-        return any(value in uri for uri in self._identifiers)
+        if not self._joined_identifiers and self._identifiers:
+            self._joined_identifiers = "\n".join(self._identifiers)
+        return value in self._joined_identifiers
 
     # -- text rules ----------------------------------------------------------
     def _pseudonym(self, original: str, derive: Callable[[str, str], str], kind: str) -> str:
@@ -209,14 +218,18 @@ class Scrubber:
         self.report.note("known secret", match.group(0))
         return self._secrets[match.group(0)]
 
-    def _sweep_pattern(self) -> re.Pattern[str] | None:
-        if self._sweep is None and self._secrets:
+    def _sweep_pattern(self, text: str) -> re.Pattern[str] | None:
+        # Only the secrets this text holds: one alternation of hundreds of sensitive
+        # values would be tried at every character of every body.
+        present = tuple(sorted((s for s in self._secrets if s in text), key=len, reverse=True))
+        if not present:
+            return None
+        pattern = self._sweeps.get(present)
+        if pattern is None:
             # Longest first so a token is never half-replaced by a shorter secret inside it.
-            alternatives = sorted(self._secrets, key=len, reverse=True)
-            self._sweep = re.compile(
-                "|".join(rf"(?<![0-9A-Za-z]){re.escape(s)}(?![0-9A-Za-z])" for s in alternatives)
-            )
-        return self._sweep
+            pattern = sweep_pattern(present)
+            self._sweeps[present] = pattern
+        return pattern
 
     def scrub_text(self, text: str, tokens: bool = True) -> str:
         """Apply every text rule; idempotent for text this scrubber produced.
@@ -224,10 +237,10 @@ class Scrubber:
         ``tokens=False`` skips the secret-token rule (for request-id headers)."""
         text = ARN_ACCOUNT.sub(self._arn, text)
         text = ACCESS_KEY_ID.sub(self._access_key, text)
-        text = EMAIL.sub(self._email, text)
-        text = S3_BUCKET.sub(self._bucket, text)
+        text = replace_matches(text, find_emails(text), self._email)
+        text = replace_matches(text, find_buckets(text), self._bucket)
         # The sweep before the token rule: a known session token must go whole, not in parts.
-        sweep = self._sweep_pattern()
+        sweep = self._sweep_pattern(text)
         if sweep is not None:
             text = sweep.sub(self._swept, text)
         if tokens:
@@ -273,8 +286,13 @@ class Scrubber:
         if not original or REDACTED_VALUE.match(original):
             return original
         limit = shape.metadata.get("max") if shape is not None else None
-        value = patterns.redacted(original, self.salt, limit if isinstance(limit, int) else None)
+        limit = limit if isinstance(limit, int) else None
         self.report.note(kind, original)
+        value = self._redactions.get((original, limit, kind))
+        if value is not None:  # seen before: remembered (or not) then
+            return value
+        value = patterns.redacted(original, self.salt, limit)
+        self._redactions[original, limit, kind] = value
         # Tag values are replaced only here: they often repeat ids and names (the virtual
         # cluster, the namespace) that log prefixes, requests and assertions still need.
         if (
@@ -353,7 +371,7 @@ class Scrubber:
 
     def scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
         """A live request scrubbed with the rules its recording went through (for matching)."""
-        self._identifiers.append(url)
+        self._add_identifier(url)
         self._learn_arns((url, body or ""))
         modeled = self._model_body(body.encode() if body else None, _input_shape(operation))
         scrubbed = self.scrub_bytes(modeled)
@@ -377,7 +395,7 @@ class Scrubber:
                 for name, values in headers.items():
                     if name.lower() in CREDENTIAL_HEADERS:
                         self._learn_credentials(name, values)
-            self._identifiers.append(interaction.request.uri)
+            self._add_identifier(interaction.request.uri)
             self._learn_arns((interaction.request.uri, *_body_texts(interaction)))
 
     def _modeled(self, interaction: Interaction) -> tuple[bytes | None, bytes, bool]:

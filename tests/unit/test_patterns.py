@@ -7,11 +7,15 @@ import re
 import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from replay_jobrun.patterns import (
     EMAIL,
     S3_BUCKET,
     TOKEN_CANDIDATE,
+    find_buckets,
+    find_emails,
     looks_secret,
     pseudonym_bucket,
     pseudonym_email,
@@ -70,10 +74,21 @@ def test_bucket_detector_finds_the_bucket_of_every_s3_uri_form(text: str, bucket
     assert match.group(2) == bucket
 
 
-def test_bucket_pseudonym_is_a_valid_bucket_name() -> None:
-    pseudonym = pseudonym_bucket("Payments_Prod.Legacy")
+@pytest.mark.parametrize("original", ["abc", "my-bucket", "Payments_Prod.Legacy", "b" * 63])
+def test_bucket_pseudonym_is_a_valid_bucket_name_of_the_same_length(original: str) -> None:
+    pseudonym = pseudonym_bucket(original)
     assert BUCKET_NAME.match(pseudonym)
-    assert pseudonym == pseudonym_bucket("Payments_Prod.Legacy")
+    assert len(pseudonym) == len(original)  # a field near its length limit stays within it
+    assert pseudonym == pseudonym_bucket(original)
+
+
+@pytest.mark.parametrize(
+    "original", ["a@b.io", "ab@cd.io", "jane.doe@example.com", "x" * 40 + "@corp.example.com"]
+)
+def test_email_pseudonym_is_never_longer_than_needed(original: str) -> None:
+    pseudonym = pseudonym_email(original)
+    assert EMAIL.fullmatch(pseudonym)
+    assert len(pseudonym) == max(len(original), 8)
 
 
 RANDOM = random.Random(20261125)
@@ -127,3 +142,37 @@ def test_a_token_inside_a_path_is_replaced_alone_so_the_path_keeps_its_shape() -
     assert secret_parts(match.group(1)) == [token]
     key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # no path word: judged whole
     assert secret_parts(key) == [key]
+
+
+PIECES = st.sampled_from(
+    [
+        "@",
+        "%40",
+        "%2F",
+        "%2B",
+        ".",
+        "-",
+        "+",
+        "_",
+        "/",
+        " ",
+        '"',
+        "s3://",
+        "s3a://",
+        ":s3:::",
+        "arn:aws",
+        "example.com",
+        "corp.io",
+        "jane",
+        "a",
+        "7",
+        "x" * 70,
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_anchored_search_finds_exactly_what_finditer_finds(text: str) -> None:
+    assert [m.span() for m in find_emails(text)] == [m.span() for m in EMAIL.finditer(text)]
+    assert [m.span() for m in find_buckets(text)] == [m.span() for m in S3_BUCKET.finditer(text)]

@@ -232,3 +232,27 @@ def test_recording_refuses_to_write_what_the_scan_flags_and_says_which_rule_to_a
     assert hidden not in message
     assert target.read_text() == "previous good cassette\n"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_swept_value_inside_a_longer_token_is_not_a_leak(tmp_path: Path) -> None:
+    """A job argument ``2026-03-22`` is sensitive and swept where it stands alone; the
+    same characters inside a timestamp are not that value, for the sweep nor the scan."""
+    from replay_jobrun.record import write_scrubbed
+    from replay_jobrun.scrub import Scrubber
+
+    run = {
+        "jobRun": {
+            "createdAt": "2026-03-22T10:00:00Z",
+            "stateDetails": "run for 2026-03-22 failed",
+            "jobDriver": {"sparkSubmitJobDriver": {"entryPointArguments": ["2026-03-22"]}},
+        }
+    }
+    interaction = Interaction(
+        RecordedRequest("GET", URI),
+        RecordedResponse(200, "OK", {}, json.dumps(run).encode()),
+        "DescribeJobRun",
+    )
+    written, _ = write_scrubbed(Cassette(tmp_path / "dated.yaml", (interaction,)), Scrubber())
+    body = json.loads(written.interactions[0].response.body)["jobRun"]
+    assert body["createdAt"] == "2026-03-22T10:00:00Z"
+    assert "2026-03-22" not in body["stateDetails"]
