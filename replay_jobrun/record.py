@@ -137,7 +137,10 @@ def build_metadata(
         "region": region or previous.get("region"),
         "operations": [i.operation for i in interactions],
         # Only the pseudonyms this file holds: one scrubber serves many cassettes.
-        "pseudonyms": sorted(p for p in scrubber.pseudonyms if p in text),
+        # (an e-mail pseudonym may stand URL-encoded, as its original did)
+        "pseudonyms": sorted(
+            p for p in scrubber.pseudonyms if p in text or p.replace("@", "%40") in text
+        ),
         "keep_fields": sorted(scrubber.keep_fields),
         "scrubbed": _merged_counts(dict(previous.get("scrubbed") or {}), report.summary()),
     }
