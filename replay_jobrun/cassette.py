@@ -228,23 +228,14 @@ def _metadata(raw: Any, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     )
     if raw is None:
         return {}, {}
-    if not isinstance(raw, Mapping):
-        raise CassetteFormatError(
-            path=path,
-            problem=f"'metadata' must be a mapping, not {type(raw).__name__}",
-            fix=fix,
-        )
-    all_metadata = dict(raw)
-    ours_raw = all_metadata.pop(METADATA_KEY, None)
-    if ours_raw is None:
-        return all_metadata, {}
-    if not isinstance(ours_raw, Mapping):
-        raise CassetteFormatError(
-            path=path,
-            problem=f"'metadata.{METADATA_KEY}' must be a mapping, not {type(ours_raw).__name__}",
-            fix=fix,
-        )
-    ours = dict(ours_raw)
+    try:
+        all_metadata = dict(_mapping(raw, "'metadata'"))
+        ours_raw = all_metadata.pop(METADATA_KEY, None)
+        if ours_raw is None:
+            return all_metadata, {}
+        ours = dict(_mapping(ours_raw, f"'metadata.{METADATA_KEY}'"))
+    except TypeError as err:
+        raise CassetteFormatError(path=path, problem=str(err), fix=fix) from None
     for name, (valid, shape) in _METADATA_FIELDS.items():
         value = ours.get(name)
         if value is not None and not valid(value):

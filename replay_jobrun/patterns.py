@@ -135,7 +135,13 @@ def looks_secret(candidate: str) -> bool:
 def sweep_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
     """Matches any of ``secrets`` standing alone (not inside a longer word or number);
     the sweep and the leak scan agree on this, so what one leaves the other accepts."""
-    alternatives = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
+    return _sweep_pattern(frozenset(secrets))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sweep_pattern(secrets: frozenset[str]) -> re.Pattern[str]:
+    # Longest first so a token is never half-replaced by a shorter secret inside it.
+    alternatives = "|".join(re.escape(s) for s in sorted(secrets, key=lambda s: (-len(s), s)))
     return re.compile(rf"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])")
 
 

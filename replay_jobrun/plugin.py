@@ -196,7 +196,6 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
     # only turn our own errors (bad cassette, leak refused) into clean failures.
     if action is options.Action.REPLAY:
         from .replay import replay
-        from .rules import KeepRule
 
         try:
             with replay(
@@ -206,7 +205,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 region=opts.region,
                 skip_sleep=opts.skip_sleep,
                 salt=_salt(config),
-                rules=[r for r in state.rules(config) if not isinstance(r, KeepRule)],
+                rules=state.rules(config),
             ) as replaying:
                 yield replaying
             state.replayed += 1

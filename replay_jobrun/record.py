@@ -33,7 +33,7 @@ from .cassette import (
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients
 from .errors import ConfigError, LeakError
-from .scan import dedupe, interaction_texts, scan_interactions, scan_text
+from .scan import dedupe, scan_interactions, scan_text
 from .scrub import Scrubber, ScrubReport
 
 
@@ -127,7 +127,6 @@ def build_metadata(
 ) -> dict[str, Any]:
     """The replay_jobrun metadata block; scrubbing a scrubbed cassette leaves it as it was."""
     previous = cassette.metadata
-    text = "\n".join(text for i in interactions for _, text in interaction_texts(i))
     return {
         **previous,
         "format": METADATA_VERSION,
@@ -137,10 +136,7 @@ def build_metadata(
         "region": region or previous.get("region"),
         "operations": [i.operation for i in interactions],
         # Only the pseudonyms this file holds: one scrubber serves many cassettes.
-        # (an e-mail pseudonym may stand URL-encoded, as its original did)
-        "pseudonyms": sorted(
-            p for p in scrubber.pseudonyms if p in text or p.replace("@", "%40") in text
-        ),
+        "pseudonyms": sorted(report.pseudonyms),
         "keep_fields": sorted(scrubber.keep_fields),
         "scrubbed": _merged_counts(dict(previous.get("scrubbed") or {}), report.summary()),
     }

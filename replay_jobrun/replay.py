@@ -31,7 +31,7 @@ from .errors import (
     UnexpectedCallError,
     UnusedInteractionsError,
 )
-from .rules import Rule
+from .rules import KeepRule, Rule
 from .scrub import Scrubber
 
 RERECORD_HINT = (
@@ -204,13 +204,14 @@ class Replay:
     def __post_init__(self) -> None:
         self._parsed = parsed_responses(self.loaded)
         if self.scrubber is None:
-            # The live side must go through the rules the recording went through.
+            # The live side must go through the rules the recording went through; which
+            # fields were kept is the recording's to say, in its metadata.
             meta = self.loaded.metadata
             self.scrubber = Scrubber(
                 salt=self.salt,
                 known_pseudonyms=meta.get("pseudonyms") or (),
                 keep_fields=meta.get("keep_fields") or (),
-                rules=self.rules,
+                rules=[r for r in self.rules if not isinstance(r, KeepRule)],
             )
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)

@@ -175,12 +175,6 @@ def interaction_parts(interaction: Interaction) -> Iterator[tuple[str, str | Non
         yield "response.body", path, text
 
 
-def interaction_texts(interaction: Interaction) -> Iterator[tuple[str, str]]:
-    """``(where, text)`` of every part, for callers that need the text only."""
-    for where, _, text in interaction_parts(interaction):
-        yield where, text
-
-
 def _text_findings(
     text: str, secrets: Mapping[str, str], pseudonyms: frozenset[str], tokens: bool = True
 ) -> Iterator[tuple[str, str, str]]:

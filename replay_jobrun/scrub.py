@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import patterns
-from .cassette import Headers, Interaction, RecordedRequest, RecordedResponse
+from .cassette import Headers, Interaction, RecordedResponse
 from .errors import ConfigError
 from .patterns import (
     ACCESS_KEY_ID,
@@ -83,6 +83,8 @@ class ScrubReport:
 
     replaced: Counter[str] = field(default_factory=Counter)
     distinct: dict[str, set[str]] = field(default_factory=dict)
+    pseudonyms: set[str] = field(default_factory=set)
+    """Pseudonyms written (new, or kept from an earlier scrub): what the file may hold."""
 
     def note(self, kind: str, original: str, count: int = 1) -> None:
         self.replaced[kind] += count
@@ -134,9 +136,8 @@ class Scrubber:
         self._secrets: dict[str, str] = {}  # original -> replacement
         self._sources: dict[str, str] = {}  # original -> where it was learnt
         self._pseudonyms: set[str] = set(known_pseudonyms)
-        self._identifiers: list[str] = []  # request URIs
+        self._identifiers: dict[str, None] = {}  # request URIs, each once, in order
         self._joined_identifiers = ""
-        self._sweeps: dict[tuple[str, ...], re.Pattern[str]] = {}
         self._redactions: dict[tuple[str, int | None, str], str] = {}
 
     # -- state shared with the leak scan -----------------------------------
@@ -165,8 +166,9 @@ class Scrubber:
             self._pseudonyms.add(replacement)
 
     def _add_identifier(self, uri: str) -> None:
-        self._identifiers.append(uri)
-        self._joined_identifiers = ""
+        if uri not in self._identifiers:  # a poller asks for the same URI many times
+            self._identifiers[uri] = None
+            self._joined_identifiers = ""
 
     def _is_identifier(self, value: str) -> bool:
         if not self._joined_identifiers and self._identifiers:
@@ -176,10 +178,12 @@ class Scrubber:
     # -- text rules ----------------------------------------------------------
     def _pseudonym(self, original: str, derive: Callable[[str, str], str], kind: str) -> str:
         if original in self._pseudonyms:
+            self.report.pseudonyms.add(original)
             return original  # already scrubbed: scrubbing is idempotent
         pseudonym = self._secrets.get(original) or derive(original, self.salt)
         self._remember(original, pseudonym, f"the built-in {kind} rule")
         self.report.note(kind, original)
+        self.report.pseudonyms.add(pseudonym)
         return pseudonym
 
     def _arn(self, match: re.Match[str]) -> str:
@@ -196,11 +200,13 @@ class Scrubber:
     def _bucket(self, match: re.Match[str]) -> str:
         prefix, bucket = match.groups()
         if bucket in self._pseudonyms:
-            return str(match.group(0))
-        # Not remembered for the sweep: a bucket called "data" must not scrub every "data".
-        pseudonym = patterns.pseudonym_bucket(bucket, self.salt)
-        self._pseudonyms.add(pseudonym)
-        self.report.note("s3 bucket", bucket)
+            pseudonym = bucket
+        else:
+            # Not remembered for the sweep: a bucket called "data" must not scrub every "data".
+            pseudonym = patterns.pseudonym_bucket(bucket, self.salt)
+            self._pseudonyms.add(pseudonym)
+            self.report.note("s3 bucket", bucket)
+        self.report.pseudonyms.add(pseudonym)
         return f"{prefix}{pseudonym}"
 
     def _token(self, match: re.Match[str]) -> str:
@@ -216,20 +222,10 @@ class Scrubber:
 
     def _swept(self, match: re.Match[str]) -> str:
         self.report.note("known secret", match.group(0))
-        return self._secrets[match.group(0)]
-
-    def _sweep_pattern(self, text: str) -> re.Pattern[str] | None:
-        # Only the secrets this text holds: one alternation of hundreds of sensitive
-        # values would be tried at every character of every body.
-        present = tuple(sorted((s for s in self._secrets if s in text), key=len, reverse=True))
-        if not present:
-            return None
-        pattern = self._sweeps.get(present)
-        if pattern is None:
-            # Longest first so a token is never half-replaced by a shorter secret inside it.
-            pattern = sweep_pattern(present)
-            self._sweeps[present] = pattern
-        return pattern
+        replacement = self._secrets[match.group(0)]
+        if replacement in self._pseudonyms:
+            self.report.pseudonyms.add(replacement)
+        return replacement
 
     def scrub_text(self, text: str, tokens: bool = True) -> str:
         """Apply every text rule; idempotent for text this scrubber produced.
@@ -240,9 +236,11 @@ class Scrubber:
         text = replace_matches(text, find_emails(text), self._email)
         text = replace_matches(text, find_buckets(text), self._bucket)
         # The sweep before the token rule: a known session token must go whole, not in parts.
-        sweep = self._sweep_pattern(text)
-        if sweep is not None:
-            text = sweep.sub(self._swept, text)
+        # Only the secrets this text holds: one alternation of hundreds of sensitive
+        # values would be tried at every character of every body.
+        present = [s for s in self._secrets if s in text]
+        if present:
+            text = sweep_pattern(present).sub(self._swept, text)
         if tokens:
             text = TOKEN_CANDIDATE.sub(self._token, text)
         for rule in self._regex_rules:
@@ -306,8 +304,10 @@ class Scrubber:
     def _field_rule(self, value: Any, rule: FieldRule, path: str) -> Any:
         if isinstance(value, str):
             if not value or value in self._pseudonyms:
+                self.report.pseudonyms.add(value)
                 return value
             replacement = rule.replace(value)
+            self.report.pseudonyms.add(replacement)
             if replacement != value:
                 self.report.note("field rule", value)
                 self._pseudonyms.add(replacement)
@@ -364,10 +364,6 @@ class Scrubber:
         if not isinstance(decoded, dict):
             return body
         return json.dumps(self.scrub_json(decoded, shape), ensure_ascii=False).encode()
-
-    def scrub_body(self, body: bytes | None, shape: Any) -> bytes | None:
-        """Model rules on a JSON body (when its shape is known), then the text rules."""
-        return self.scrub_bytes(self._model_body(body, shape))
 
     def scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
         """A live request scrubbed with the rules its recording went through (for matching)."""
@@ -431,25 +427,6 @@ class Scrubber:
             interaction, request=request, response=replace(response, headers=headers, body=body)
         )
 
-    def scrub_interaction(self, interaction: Interaction) -> Interaction:
-        """Scrub both sides of one interaction."""
-        self.learn([interaction])
-        return self._texted(interaction, self._modeled(interaction))
-
-    def scrub_request(
-        self, request: RecordedRequest, operation: str | None = None
-    ) -> RecordedRequest:
-        """Scrub one request (its own credentials and values learnt first)."""
-        empty = RecordedResponse(200, "OK", {}, b"")
-        return self.scrub_interaction(Interaction(request, empty, operation)).request
-
-    def scrub_response(
-        self, response: RecordedResponse, operation: str | None = None
-    ) -> RecordedResponse:
-        """Scrub one response (gzip bodies are stored inflated)."""
-        request = RecordedRequest("GET", "")
-        return self.scrub_interaction(Interaction(request, response, operation)).response
-
     def scrub_all(
         self, interactions: Iterable[Interaction]
     ) -> tuple[list[Interaction], ScrubReport]:
@@ -465,6 +442,7 @@ class Scrubber:
             for kind, count in self.report.replaced.items():
                 total.replaced[kind] += count
                 total.distinct.setdefault(kind, set()).update(self.report.distinct.get(kind, ()))
+            total.pseudonyms |= self.report.pseudonyms
             self.report = total
 
 
