@@ -33,7 +33,7 @@ from .cassette import (
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients
 from .errors import ConfigError, LeakError
-from .scan import dedupe, scan_interactions, scan_text
+from .scan import scan_cassette
 from .scrub import Scrubber, ScrubReport
 
 
@@ -167,10 +167,7 @@ def write_scrubbed(
     )
     scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
     text = dump_cassette(scrubbed)
-    findings = dedupe(
-        scan_interactions(scrubbed.interactions, scrubber.sources, scrubber.pseudonyms)
-        + scan_text(text, scrubber.sources, scrubber.pseudonyms)
-    )
+    findings = scan_cassette(scrubbed.interactions, text, scrubber.sources, scrubber.pseudonyms)
     if findings:
         raise LeakError(
             path=target,

@@ -177,8 +177,8 @@ def interaction_parts(interaction: Interaction) -> Iterator[tuple[str, str | Non
 
 def _text_findings(
     text: str, secrets: Mapping[str, str], pseudonyms: frozenset[str], tokens: bool = True
-) -> Iterator[tuple[str, str, str]]:
-    """``(kind, masked, rule)`` for every possible secret in one text; ``tokens=False``
+) -> Iterator[tuple[str, str, str, str]]:
+    """``(kind, value, masked, rule)`` for every possible secret in one text; ``tokens=False``
     where the secret-token rule does not apply (request-id headers, the raw file text).
 
     A known secret counts where it stands alone, as the sweep replaces it: a swept
@@ -187,29 +187,47 @@ def _text_findings(
     if present:
         for match in sweep_pattern(present).finditer(text):
             secret = match.group(0)
-            source = secrets[secret]
-            yield "known secret", mask(secret), f"the sweep of values learnt from {source}"
+            rule = f"the sweep of values learnt from {secrets[secret]}"
+            yield "known secret", secret, mask(secret), rule
     for match in ARN_ACCOUNT.finditer(text):
         if match.group(2) not in pseudonyms:
-            yield "account id in ARN", mask(match.group(2)), RULES["account id in ARN"]
+            yield (
+                "account id in ARN",
+                match.group(2),
+                mask(match.group(2)),
+                RULES["account id in ARN"],
+            )
     for match in ACCESS_KEY_ID.finditer(text):
         if match.group(1) not in pseudonyms:
-            yield "access key id", mask(match.group(1)), RULES["access key id"]
+            yield "access key id", match.group(1), mask(match.group(1)), RULES["access key id"]
     for match in find_emails(text):
         address = f"{match.group(1)}@{match.group(3)}"
         if address not in pseudonyms:
-            yield "e-mail address", mask(address, 2), RULES["e-mail address"]
+            yield "e-mail address", match.group(0), mask(address, 2), RULES["e-mail address"]
     for match in find_buckets(text):
         if match.group(2) not in pseudonyms:
-            yield "S3 bucket name", mask(match.group(2), 2), RULES["S3 bucket name"]
+            yield "S3 bucket name", match.group(2), mask(match.group(2), 2), RULES["S3 bucket name"]
     for match in TOKEN_CANDIDATE.finditer(text) if tokens else ():
         for token in secret_parts(match.group(1)):
             if token not in pseudonyms:
-                yield "secret-looking token", mask(token), RULES["secret-looking token"]
+                yield "secret-looking token", token, mask(token), RULES["secret-looking token"]
     lowered = text.lower()
     for header in ("authorization:", "x-amz-security-token:"):
         if header in lowered:
-            yield "credential header", header.rstrip(":"), RULES["credential header"]
+            name = header.rstrip(":")
+            yield "credential header", name, name, RULES["credential header"]
+
+
+def _masked_path(
+    path: str | None, secrets: Mapping[str, str], pseudonyms: frozenset[str]
+) -> str | None:
+    """The field path with any secret in it (a map key can be one) masked."""
+    if path is None:
+        return None
+    for kind, value, masked, _ in list(_text_findings(path, secrets, pseudonyms)):
+        if kind != "credential header":
+            path = path.replace(value, masked)
+    return path
 
 
 def _known(secrets: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
@@ -242,8 +260,9 @@ def scan_interactions(
             parts = [part for part in parts if part[0].endswith(".headers")]
         for where, path, text in parts:
             tokens = not (where.endswith(".headers") and path and ID_HEADER.search(path))
-            for kind, masked, rule in _text_findings(text, here, allowed, tokens):
-                findings.append(Finding(index, where, kind, masked, path, rule))
+            for kind, _, masked, rule in _text_findings(text, here, allowed, tokens):
+                shown = _masked_path(path, here, allowed)
+                findings.append(Finding(index, where, kind, masked, shown, rule))
     return dedupe(findings)
 
 
@@ -260,7 +279,7 @@ def scan_text(
     findings = [
         Finding(None, where, kind, masked, None, rule)
         for where, view in _decoded_views(text)
-        for kind, masked, rule in _text_findings(view, known, allowed, tokens=False)
+        for kind, _, masked, rule in _text_findings(view, known, allowed, tokens=False)
     ]
     return dedupe(findings)
 
@@ -273,16 +292,27 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
+def scan_cassette(
+    interactions: Sequence[Interaction],
+    text: str,
+    secrets: Mapping[str, str] | Iterable[str] = (),
+    pseudonyms: Iterable[str] = (),
+) -> list[Finding]:
+    """Findings in a cassette: its parsed interactions, then its serialized ``text``."""
+    pseudonyms = frozenset(pseudonyms)
+    # No overlap to dedupe: interaction findings carry an index, file findings none.
+    return scan_interactions(interactions, secrets, pseudonyms) + scan_text(
+        text, secrets, pseudonyms
+    )
+
+
 def scan_file(path: Path) -> list[Finding]:
     """Leak-scan a cassette file as written, trusting the pseudonyms its metadata lists."""
     from .cassette import parse_cassette
 
     text = path.read_text(encoding="utf-8")
     cassette = parse_cassette(text, path)
-    pseudonyms = tuple(cassette.metadata.get("pseudonyms") or ())
-    return dedupe(
-        scan_interactions(cassette.interactions, (), pseudonyms) + scan_text(text, (), pseudonyms)
-    )
+    return scan_cassette(cassette.interactions, text, (), cassette.metadata.get("pseudonyms") or ())
 
 
 scan = scan_file

@@ -162,6 +162,11 @@ class Scrubber:
         if original not in self._secrets:
             self._secrets[original] = replacement
             self._sources[original] = source
+            # Bodies are swept as JSON text, where a backslash or a quote stands escaped.
+            escaped = json.dumps(original, ensure_ascii=False)[1:-1]
+            if escaped != original:
+                self._secrets[escaped] = json.dumps(replacement, ensure_ascii=False)[1:-1]
+                self._sources[escaped] = source
         if replacement != PLACEHOLDER_SECRET and not REDACTED_VALUE.match(replacement):
             self._pseudonyms.add(replacement)
 
@@ -280,7 +285,7 @@ class Scrubber:
         return kept
 
     # -- model pass ----------------------------------------------------------------
-    def _redact(self, original: str, shape: Any, kind: str, path: str) -> str:
+    def _redact(self, original: str, shape: Any, kind: str, where: str) -> str:
         if not original or REDACTED_VALUE.match(original):
             return original
         limit = shape.metadata.get("max") if shape is not None else None
@@ -298,10 +303,10 @@ class Scrubber:
             and len(original) >= MIN_SWEPT_LENGTH
             and not self._is_identifier(original)
         ):
-            self._remember(original, value, f"the {kind} {path}")
+            self._remember(original, value, f"the {kind} {where}")
         return value
 
-    def _field_rule(self, value: Any, rule: FieldRule, path: str) -> Any:
+    def _field_rule(self, value: Any, rule: FieldRule) -> Any:
         if isinstance(value, str):
             if not value or value in self._pseudonyms:
                 self.report.pseudonyms.add(value)
@@ -312,46 +317,61 @@ class Scrubber:
                 self.report.note("field rule", value)
                 self._pseudonyms.add(replacement)
                 if len(value) >= MIN_SWEPT_LENGTH and not self._is_identifier(value):
-                    self._remember(value, replacement, f"the field rule for {rule.path} at {path}")
+                    self._remember(value, replacement, f"the field rule for {rule.path}")
             return replacement
         if isinstance(value, dict):
-            return {k: self._field_rule(v, rule, f"{path}.{k}") for k, v in value.items()}
+            return {k: self._field_rule(v, rule) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._field_rule(v, rule, path) for v in value]
+            return [self._field_rule(v, rule) for v in value]
         return value
 
-    def scrub_json(self, value: Any, shape: Any, path: str = "", redact: str | None = None) -> Any:
+    def scrub_json(
+        self,
+        value: Any,
+        shape: Any,
+        path: str = "",
+        redact: str | None = None,
+        where: str = "",
+    ) -> Any:
         """Walk a JSON value along its botocore shape (``None`` when unknown): tag values and
-        ``sensitive`` shapes are redacted, field and keep rules apply by path."""
+        ``sensitive`` shapes are redacted, field and keep rules apply by ``path``.
+
+        ``where`` is the path with every key the model does not name (map keys, unknown
+        members) as ``*``: safe to print, since a map key can hold a secret too."""
         if path:
             if self._keep and self._keep.match(path) is not None:
                 return value
             if self._fields:
                 index = self._fields.match(path)
                 if index is not None:
-                    return self._field_rule(value, self._field_rules[index], path)
+                    return self._field_rule(value, self._field_rules[index])
         if isinstance(value, str):
             if redact is None and shape is not None and shape.metadata.get("sensitive"):
                 redact = "sensitive field"
-            return self._redact(value, shape, redact, path) if redact else value
+            return self._redact(value, shape, redact, where) if redact else value
         kind = shape.type_name if shape is not None else None
         if isinstance(value, dict):
             prefix = f"{path}." if path else ""
+            shown = f"{where}." if where else ""
             if kind == "map":
                 if shape.name.endswith("TagMap"):
                     redact = "tag value"
                 elif shape.metadata.get("sensitive"):
                     redact = "sensitive field"
                 return {
-                    k: self.scrub_json(v, shape.value, prefix + k, redact) for k, v in value.items()
+                    k: self.scrub_json(v, shape.value, prefix + k, redact, shown + "*")
+                    for k, v in value.items()
                 }
             members = _members(shape) if kind == "structure" else {}
             return {
-                k: self.scrub_json(v, members.get(k), prefix + k, redact) for k, v in value.items()
+                k: self.scrub_json(
+                    v, members.get(k), prefix + k, redact, shown + (k if k in members else "*")
+                )
+                for k, v in value.items()
             }
         if isinstance(value, list):
             member = shape.member if kind == "list" else None
-            return [self.scrub_json(item, member, path, redact) for item in value]
+            return [self.scrub_json(item, member, path, redact, where) for item in value]
         return value
 
     def _model_body(self, body: bytes | None, shape: Any) -> bytes | None:

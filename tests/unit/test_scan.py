@@ -256,3 +256,11 @@ def test_a_swept_value_inside_a_longer_token_is_not_a_leak(tmp_path: Path) -> No
     body = json.loads(written.interactions[0].response.body)["jobRun"]
     assert body["createdAt"] == "2026-03-22T10:00:00Z"
     assert "2026-03-22" not in body["stateDetails"]
+
+
+def test_a_secret_in_a_json_key_is_masked_in_the_field_it_names() -> None:
+    body = json.dumps({"jobRun": {"tags": {f"owner-{KEY}": "x"}}})
+    findings = scan_interactions([_interaction(body)])
+    assert findings
+    assert all(KEY not in (f.field or "") and KEY not in str(f) for f in findings)
+    assert any(f.field == "jobRun.tags.owner-AKIA************" for f in findings)

@@ -262,6 +262,7 @@ def test_no_account_id_survives_in_an_arn_embedded_in_any_text(
     account: str, before: str, after: str, name: str
 ) -> None:
     assume(account not in before and account not in after)
+    assume(not re.search(r"s3[an]?://\Z", before))  # "s3://arn" is a bucket called "arn"
     text = f"{before}arn:aws:iam::{account}:role/{name}{after}"
     scrubber = Scrubber()
     scrubbed = scrubber.scrub_text(text)

@@ -285,3 +285,36 @@ def test_live_requests_go_through_the_same_user_rules() -> None:
     assert live is not None
     assert json.loads(live) == json.loads(scrubbed.request.body or b"")
     assert json.loads(live)["name"] == "job"
+
+
+def test_a_sensitive_value_with_quotes_or_backslashes_is_swept_from_json_text() -> None:
+    entry_point = 'C:\\jobs\\run "nightly".py'
+    run = {
+        "jobDriver": {"sparkSubmitJobDriver": {"entryPoint": entry_point}},
+        "stateDetails": f"could not start {entry_point}",
+    }
+    (scrubbed,), _ = Scrubber().scrub_all([_describe(run)])
+    out = _run_of(scrubbed)
+    assert entry_point not in json.dumps(out)
+    assert entry_point not in str(out["stateDetails"])
+    redacted = out["jobDriver"]["sparkSubmitJobDriver"]["entryPoint"]  # type: ignore[index]
+    assert out["stateDetails"] == f"could not start {redacted}"
+
+
+def test_where_a_secret_was_learnt_never_names_a_map_key() -> None:
+    secret_key = "token-AKIAQWERTYUIOPASDFGH"
+    run = {
+        "configurationOverrides": {
+            "applicationConfiguration": [
+                {"classification": "spark-defaults", "properties": {secret_key: "value-of-it"}}
+            ]
+        }
+    }
+    scrubber = Scrubber()
+    scrubber.scrub_all([_describe(run)])
+    sources = set(scrubber.sources.values())
+    assert (
+        "the sensitive field jobRun.configurationOverrides.applicationConfiguration.properties.*"
+        in sources
+    )
+    assert not any("AKIA" in source or "token-" in source for source in sources)
