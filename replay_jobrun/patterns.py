@@ -43,8 +43,10 @@ EMAIL = re.compile(
     r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![A-Za-z0-9-])"
 )
 # s3://bucket/..., Spark's s3a:// and s3n://, and bucket ARNs (no region, no account).
+# The partition is bounded (the longest real one is aws-us-gov) so that find_buckets'
+# look-back of 30 characters before ":s3:::" always reaches the "arn:" of a match.
 S3_BUCKET = re.compile(
-    r"(\bs3[an]?://|\barn:aws[a-zA-Z-]*:s3:::)([A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9])(?![A-Za-z0-9._-])"
+    r"(\bs3[an]?://|\barn:aws[a-zA-Z-]{0,16}:s3:::)([A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9])(?![A-Za-z0-9._-])"
 )
 
 

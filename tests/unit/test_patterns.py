@@ -7,7 +7,7 @@ import re
 import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from replay_jobrun.patterns import (
@@ -173,6 +173,7 @@ PIECES = st.sampled_from(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(PIECES, max_size=40).map("".join))
+@example("arn:aws" + "x" * 70 + ":s3:::s3a://")  # a partition longer than the look-back
 def test_anchored_search_finds_exactly_what_finditer_finds(text: str) -> None:
     assert [m.span() for m in find_emails(text)] == [m.span() for m in EMAIL.finditer(text)]
     assert [m.span() for m in find_buckets(text)] == [m.span() for m in S3_BUCKET.finditer(text)]
