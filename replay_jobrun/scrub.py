@@ -303,7 +303,8 @@ class Scrubber:
             and len(original) >= MIN_SWEPT_LENGTH
             and not self._is_identifier(original)
         ):
-            self._remember(original, value, f"the {kind} {where}")
+            # Elsewhere it stands inside other text, within that field's limit: never longer.
+            self._remember(original, value[: len(original)], f"the {kind} {where}")
         return value
 
     def _field_rule(self, value: Any, rule: FieldRule) -> Any:

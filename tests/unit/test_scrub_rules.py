@@ -220,6 +220,23 @@ def test_a_sensitive_value_is_swept_from_other_text_unless_the_request_uri_holds
     assert "with --x" in str(out["stateDetails"])  # too short to sweep
 
 
+def test_a_short_sensitive_value_swept_from_other_text_never_lengthens_it() -> None:
+    # "REDACTED-xxxxxxxx" is 17 characters: put for a 10-character value inside a field
+    # already at its limit, it would break the model's max length (hypothesis found it).
+    entry_point = "etl_job.py"
+    details = f"{entry_point} " + "x" * (256 - len(entry_point) - 1)
+    run = {
+        "jobDriver": {"sparkSqlJobDriver": {"entryPoint": entry_point}},
+        "stateDetails": details,
+    }
+    (scrubbed,), _ = Scrubber().scrub_all([_describe(run)])
+    out = _run_of(scrubbed)
+    assert out["jobDriver"]["sparkSqlJobDriver"]["entryPoint"].startswith("REDACTED-")  # type: ignore[index]
+    assert entry_point not in str(out["stateDetails"])
+    assert str(out["stateDetails"]).startswith("REDACTED-")
+    assert len(str(out["stateDetails"])) == len(details) == 256
+
+
 def test_a_gzip_body_without_content_encoding_is_scrubbed_and_stays_gzip() -> None:
     run = {"createdBy": "arn:aws:sts::604193857261:assumed-role/Admin/jane.doe@example.com"}
     interaction = _describe(run)
