@@ -61,12 +61,19 @@ def _anchored(
     matches: list[re.Match[str]] = []
     end = 0
     for position in positions:
-        if position < end:
-            continue
-        found = pattern.search(text, max(end, position - before), position + after)
-        if found is not None:
-            matches.append(found)
-            end = found.end()
+        start = max(end, position - before)
+        while start <= position:
+            # The window's end is only a search bound: lookaheads must see the real text,
+            # so the match is taken again from where the window found one.
+            found = pattern.search(text, start, position + after)
+            if found is None or found.start() > position:
+                break  # a match further on holds a later anchor
+            full = pattern.match(text, found.start())
+            if full is not None:
+                matches.append(full)
+                end = full.end()
+                break
+            start = found.start() + 1
     return matches
 
 

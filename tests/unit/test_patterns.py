@@ -174,6 +174,11 @@ PIECES = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(PIECES, max_size=40).map("".join))
 @example("arn:aws" + "x" * 70 + ":s3:::s3a://")  # a partition longer than the look-back
+# Lookaheads at the search window's end must see the text after it.
+@example("s3://" + "x" * 70 + "@s3://" + "x" * 70)
+@example(
+    "s3://@@@@@%40%40%40%40s3://%40s3://example.comexample.comexample.coms3://s3://s3://@s3a://example.com"
+)
 def test_anchored_search_finds_exactly_what_finditer_finds(text: str) -> None:
     assert [m.span() for m in find_emails(text)] == [m.span() for m in EMAIL.finditer(text)]
     assert [m.span() for m in find_buckets(text)] == [m.span() for m in S3_BUCKET.finditer(text)]
