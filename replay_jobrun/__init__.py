@@ -6,11 +6,16 @@ deepdiff) is imported until a function that needs it is called.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Call",
     "Cassette",
+    "CassetteDrift",
+    "DriftFinding",
+    "DriftReport",
     "Finding",
     "Interaction",
     "RecordMode",
@@ -19,6 +24,9 @@ __all__ = [
     "ReplayJobrunError",
     "ScrubReport",
     "Scrubber",
+    "drift",
+    "drift_against_model",
+    "fingerprint",
     "load_cassette",
     "record",
     "replay",
@@ -40,16 +48,47 @@ _LAZY = {
     "scan": "scan",
     "Finding": "scan",
     "ReplayJobrunError": "errors",
+    "drift": "drift",
+    "drift_against_model": "drift",
+    "fingerprint": "drift",
+    "DriftReport": "drift",
+    "DriftFinding": "drift",
+    "CassetteDrift": "drift",
 }
 
 if TYPE_CHECKING:
     from .cassette import Cassette, Interaction, load_cassette
     from .clients import Call
+    from .drift import (
+        CassetteDrift,
+        DriftFinding,
+        DriftReport,
+        drift,
+        drift_against_model,
+        fingerprint,
+    )
     from .errors import ReplayJobrunError
     from .record import Recording, RecordMode, record
     from .replay import Replay, replay
     from .scan import Finding, scan
     from .scrub import Scrubber, ScrubReport
+
+
+class _Package(types.ModuleType):
+    """Keeps ``replay``, ``record``, ``scan`` and ``drift`` the public functions.
+
+    Importing a submodule sets the package attribute of its name to the module,
+    so once ``replay_jobrun.replay`` is imported (by the plugin, or by ``drift``),
+    ``from replay_jobrun import replay`` would give the module, not the function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _LAZY.get(name) == name and isinstance(value, types.ModuleType):
+            return  # the submodule stays reachable in sys.modules and by from-imports
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .errors import LeakError, ReplayJobrunError
-from .options import SALT_ENV
+from .errors import ConfigError, LeakError, ReplayJobrunError
+from .options import DRIFT_FAIL_ON, SALT_ENV, drift_fail_on
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +68,50 @@ def _parser() -> argparse.ArgumentParser:
         "scan", help="leak-scan cassettes: exit 1 and name every finding (for CI and pre-commit)"
     )
     scan.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassettes or folders")
+    _add_drift(commands)
     return parser
+
+
+def _add_drift(commands: Any) -> None:
+    drift = commands.add_parser(
+        "drift",
+        help="schema drift between recordings or against the installed botocore model "
+        "(exit 1 on drift)",
+        description="Compare the schema of recorded responses: OLD NEW (two cassettes, or two "
+        "folders paired by relative path); --against REF [PATH ...] (the working tree against "
+        "the same files at git REF); --model [PATH ...] (against the installed botocore model). "
+        "PATH defaults to the jobrun_cassette_dir ini option. Exit 0: no drift at or above "
+        "--fail-on; 1: drift; 2: bad input.",
+    )
+    drift.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    mode = drift.add_mutually_exclusive_group()
+    mode.add_argument("--against", metavar="REF", help="git ref to compare the working tree with")
+    mode.add_argument(
+        "--model", action="store_true", help="check against the installed botocore model"
+    )
+    drift.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="FORMAT[=FILE]",
+        help="text (default), json, markdown, junit or github; =FILE writes it to FILE "
+        "instead of standard output (repeatable: one run can write several)",
+    )
+    drift.add_argument(
+        "--fail-on",
+        choices=DRIFT_FAIL_ON,
+        default=None,
+        help="least severity that fails: info, additive (default: any schema change), "
+        "breaking, or never (the jobrun_drift_fail_on ini option sets the default)",
+    )
+    drift.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="'[KIND] PATH'",
+        help="drop findings at PATH (and under it), of KIND only if given; added to the "
+        "jobrun_drift_ignore ini option (repeatable)",
+    )
 
 
 def cassette_files(paths: Sequence[Path]) -> list[Path]:
@@ -131,9 +175,67 @@ def _scan(paths: Sequence[Path]) -> int:
     return 0
 
 
+def _outputs(specs: Sequence[str]) -> list[tuple[str, Path | None]]:
+    from .report import FORMATS
+
+    outputs: list[tuple[str, Path | None]] = []
+    for spec in specs or ["text"]:
+        fmt, _, target = spec.partition("=")
+        if fmt not in FORMATS:
+            raise ConfigError(
+                source=f"--format {spec}",
+                problem=f"unknown format {fmt!r}",
+                valid=", ".join(FORMATS) + ", each optionally =FILE",
+            )
+        outputs.append((fmt, Path(target) if target else None))
+    return outputs
+
+
+def _drift(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .drift import cassettes_at, check_sets, compare_sets, drift, parse_ignore
+    from .report import render
+    from .settings import load_settings
+
+    settings = load_settings()
+    outputs = _outputs(args.format)
+    fail_on = args.fail_on or drift_fail_on(
+        settings.get("jobrun_drift_fail_on", "additive"), f"jobrun_drift_fail_on in {settings.path}"
+    )
+    ignore = parse_ignore(
+        settings.lines("jobrun_drift_ignore"), f"jobrun_drift_ignore in {settings.path}"
+    )
+    ignore += parse_ignore(args.ignore, "--ignore")
+    paths = args.paths or [settings.rootdir / settings.get("jobrun_cassette_dir", "cassettes")]
+    if args.model:
+        found = {}
+        for path in paths:  # named by path as given: several folders may hold one name
+            for name, source in cassettes_at(path).items():
+                found[(path / name).as_posix() if path.is_dir() else path.as_posix()] = source
+        report = check_sets(found, label=" ".join(map(str, paths)), ignore=ignore)
+    elif args.against:
+        from .gitrefs import cassettes_at_ref
+
+        old, new = cassettes_at_ref(args.against, paths)
+        report = compare_sets(
+            old, new, old_label=args.against, new_label="working tree", ignore=ignore
+        )
+    elif len(args.paths) == 2:
+        report = drift(args.paths[0], args.paths[1], ignore=ignore)
+    else:
+        parser.error("drift takes OLD NEW, --against REF [PATH ...] or --model [PATH ...]")
+    for fmt, target in outputs:
+        text = render(report, fmt, fail_on=fail_on)
+        if target is None:
+            sys.stdout.write(text)
+        else:
+            target.write_text(text, encoding="utf-8")
+    return 1 if report.fails(fail_on) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; exit code 0 on success, 1 on a failed check, 2 on bad input."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             from . import demo
@@ -152,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scrub(args)
         if args.command == "scan":
             return _scan(args.paths)
+        if args.command == "drift":
+            return _drift(args, parser)
     except LeakError as err:
         print(f"replay-jobrun: {err}", file=sys.stderr)
         return 1

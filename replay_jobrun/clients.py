@@ -36,6 +36,9 @@ class ClientPolicy:
     endpoint_url: str | None = None
     default_region: str | None = None
     fake_credentials: bool = False
+    # Told each client's secret access key: it signs requests but never travels in
+    # them, so scrubbing cannot learn it from the traffic.
+    on_secret_key: Callable[[str], None] | None = None
 
 
 _lock = threading.RLock()
@@ -63,6 +66,10 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
             arguments["aws_secret_access_key"] = FAKE_SECRET_KEY
             arguments["aws_session_token"] = None
         client = original(*bound.args, **bound.kwargs)
+        if policy.on_secret_key is not None:
+            secret = arguments.get("aws_secret_access_key") or _session_secret_key(self)
+            if secret and secret != FAKE_SECRET_KEY:
+                policy.on_secret_key(secret)
         policy.on_client(client)
         return client
 
@@ -73,6 +80,14 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
     finally:
         with _lock:
             botocore.session.Session.create_client = original
+
+
+def _session_secret_key(session: Any) -> str | None:
+    # Already resolved by create_client when no keys were passed: no extra lookup.
+    credentials = session.get_credentials()
+    if credentials is None:
+        return None
+    return str(credentials.get_frozen_credentials().secret_key or "") or None
 
 
 @functools.lru_cache(maxsize=4)

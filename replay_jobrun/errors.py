@@ -80,6 +80,23 @@ class UnusedInteractionsError(ReplayError):
     )
 
 
+class UnknownFieldsError(ReplayError):
+    """A cassette holds response fields the installed botocore does not know (schema drift)."""
+
+    fmt = (
+        "{path}: the recorded responses hold field(s) that botocore {version} does not know "
+        "(the cassette was recorded with botocore {recorded}); the live client would drop them:\n"
+        "{fields}\n"
+        "Fix: upgrade botocore to a version that knows them, or replay without them (with a "
+        'warning): @pytest.mark.jobrun_cassette(unknown_fields="drop"), the ini option '
+        'jobrun_unknown_fields = drop, or replay(..., unknown_fields="drop").'
+    )
+
+
+class UnknownFieldsWarning(UserWarning):
+    """Replay dropped response fields the installed botocore does not know."""
+
+
 class ConfigError(ReplayJobrunError, ValueError):
     """An option, marker argument or environment variable has an invalid value."""
 

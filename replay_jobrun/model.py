@@ -98,3 +98,15 @@ def idempotency_members(operation: str) -> frozenset[str]:
         for name, shape in input_shape.members.items()
         if shape.metadata.get("idempotencyToken")
     )
+
+
+@functools.cache
+def page_tokens(operation: str) -> frozenset[str]:
+    """Output members that only exist when more pages follow (botocore's paginator model)."""
+    try:
+        config = botocore_session().get_paginator_model(SERVICE_NAME).get_paginator(operation)
+    except ValueError:  # not a paginated operation
+        return frozenset()
+    token = config.get("output_token")
+    tokens = token if isinstance(token, list) else [token] if token else []
+    return frozenset(str(t) for t in tokens)

@@ -20,6 +20,9 @@ RECORD_MODE_ENV = "REPLAY_JOBRUN_RECORD_MODE"
 ENDPOINT_URL_ENV = "REPLAY_JOBRUN_ENDPOINT_URL"
 SALT_ENV = "REPLAY_JOBRUN_SCRUB_SALT"
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+UNKNOWN_FIELDS = ("fail", "drop")
+# Least drift severity that fails a check (severities: info < additive < breaking).
+DRIFT_FAIL_ON = ("info", "additive", "breaking", "never")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class CassetteOptions:
     - ``match_requests``: compare live requests with the recording at all.
     - ``region``: region of the fixture's own ``.client`` and of clients created
       without one.
+    - ``unknown_fields``: ``"fail"`` or ``"drop"`` response fields the installed
+      botocore does not know (default: the ``jobrun_unknown_fields`` ini option).
     """
 
     name: str | None = None
@@ -44,6 +49,7 @@ class CassetteOptions:
     ignore_params: tuple[str, ...] = ()
     match_requests: bool = True
     region: str | None = None
+    unknown_fields: str | None = None
 
 
 def cassette_options(*args: Any, **kwargs: Any) -> CassetteOptions:
@@ -61,6 +67,7 @@ def _marker_signature(
     ignore_params: Sequence[str] = (),
     match_requests: bool = True,
     region: str | None = None,
+    unknown_fields: str | None = None,
 ) -> CassetteOptions:
     if record_mode is not None and record_mode not in RECORD_MODES:
         raise ConfigError(
@@ -68,6 +75,8 @@ def _marker_signature(
             problem=f"unknown record mode {record_mode!r}",
             valid=", ".join(RECORD_MODES),
         )
+    if unknown_fields is not None:
+        unknown_fields_policy(unknown_fields, "@pytest.mark.jobrun_cassette(unknown_fields=...)")
     if isinstance(ignore_params, str):
         ignore_params = (ignore_params,)
     return CassetteOptions(
@@ -78,7 +87,26 @@ def _marker_signature(
         ignore_params=tuple(ignore_params),
         match_requests=bool(match_requests),
         region=region,
+        unknown_fields=unknown_fields,
     )
+
+
+def unknown_fields_policy(value: str, source: str = "jobrun_unknown_fields (ini)") -> str:
+    """``fail`` or ``drop``: what replay does with response fields botocore does not know."""
+    if value not in UNKNOWN_FIELDS:
+        raise ConfigError(
+            source=source, problem=f"unknown value {value!r}", valid=", ".join(UNKNOWN_FIELDS)
+        )
+    return value
+
+
+def drift_fail_on(value: str, source: str = "jobrun_drift_fail_on (ini)") -> str:
+    """A valid ``--fail-on`` / ``jobrun_drift_fail_on`` value."""
+    if value not in DRIFT_FAIL_ON:
+        raise ConfigError(
+            source=source, problem=f"unknown value {value!r}", valid=", ".join(DRIFT_FAIL_ON)
+        )
+    return value
 
 
 def resolve_record_mode(

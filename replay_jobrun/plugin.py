@@ -6,11 +6,12 @@ the plugin installed costs a suite that never uses it nothing.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -24,12 +25,15 @@ if TYPE_CHECKING:
     from .scrub import Scrubber
 
 MARKER = "jobrun_cassette"
+_DRIFT_PROPERTY = "jobrun_drift"
 
 
 @dataclass
 class _SessionState:
     recorded: list[Recording] = field(default_factory=list)
     replayed: int = 0
+    # Drift found on re-recording, as carried by test reports (so xdist workers' count too).
+    drift: list[dict[str, Any]] = field(default_factory=list)
     _scrubber: Scrubber | None = None
     _rules: list[Rule] | None = None
 
@@ -110,6 +114,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    group.addoption(
+        "--jobrun-drift-fail",
+        action="store_true",
+        default=False,
+        help="fail the run when re-recording a cassette shows schema drift at or above "
+        "jobrun_drift_fail_on",
+    )
+    parser.addini(
+        "jobrun_unknown_fields",
+        "replaying response fields the installed botocore does not know: fail (default) "
+        "or drop (with a warning)",
+        default="fail",
+    )
+    parser.addini(
+        "jobrun_drift_ignore",
+        "drift findings to ignore, one '[KIND] PATH' per line (also read by replay-jobrun drift)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "jobrun_drift_fail_on",
+        "least drift severity that --jobrun-drift-fail (and replay-jobrun drift) fails on: "
+        "info, additive, breaking or never",
+        default="additive",
+    )
     parser.addini(
         "jobrun_scrub_salt",
         f"salt of scrubbing pseudonyms (${options.SALT_ENV} wins)",
@@ -121,10 +150,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(name_or_path=None, *, record_mode=None, allow_unused=False, skip_sleep=False, "
-        "ignore_params=(), match_requests=True, region=None): cassette and replay options "
+        "ignore_params=(), match_requests=True, region=None, unknown_fields=None): cassette and "
+        "replay options "
         "of the jobrun_replay fixture.",
     )
-    config.stash[_state_key] = _SessionState()
+    state = config.stash[_state_key] = _SessionState()
+    config.pluginmanager.register(
+        _DriftWatch(state, bool(config.getoption("jobrun_drift_fail"))), "replay_jobrun-drift"
+    )
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -132,6 +165,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome: Any = yield
     report: pytest.TestReport = outcome.get_result()
     item.stash.setdefault(_reports_key, {})[report.when] = report
+
+
+def _fail(message: str) -> NoReturn:
+    __tracebackhide__ = True
+    # "from None": the message says it all; the error it came from would repeat it.
+    raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 def _test_passed(node: pytest.Item) -> bool:
@@ -152,7 +191,7 @@ def _marker_options(node: pytest.Item) -> options.CassetteOptions:
     try:
         return options.cassette_options(*marker.args, **marker.kwargs)
     except (TypeError, ReplayJobrunError) as err:
-        pytest.fail(f"@pytest.mark.{MARKER}: {err}", pytrace=False)
+        _fail(f"@pytest.mark.{MARKER}: {err}")
 
 
 @pytest.fixture
@@ -175,7 +214,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             ini=str(config.getini("jobrun_record_mode")),
         )
     except ReplayJobrunError as err:
-        pytest.fail(str(err), pytrace=False)
+        _fail(str(err))
     path = options.cassette_path(
         Path(config.rootpath, str(config.getini("jobrun_cassette_dir"))),
         node.path.relative_to(config.rootpath).as_posix(),
@@ -198,6 +237,9 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
         from .replay import replay
 
         try:
+            unknown_fields = opts.unknown_fields or options.unknown_fields_policy(
+                str(config.getini("jobrun_unknown_fields"))
+            )
             with replay(
                 path,
                 match_requests=opts.match_requests,
@@ -206,13 +248,14 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 skip_sleep=opts.skip_sleep,
                 salt=_salt(config),
                 rules=state.rules(config),
+                unknown_fields=unknown_fields,
             ) as replaying:
                 yield replaying
             state.replayed += 1
             if not opts.allow_unused and _test_passed(node):
                 replaying.assert_all_used()
         except ReplayJobrunError as err:
-            pytest.fail(str(err), pytrace=False)
+            _fail(str(err))
         return
 
     from .record import record
@@ -229,15 +272,56 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             yield recording
             if not _test_passed(node):
                 recording.discard()
+        _note_drift(config, node, recording)
     except ReplayJobrunError as err:
-        pytest.fail(str(err), pytrace=False)
+        _fail(str(err))
+
+
+def _note_drift(config: pytest.Config, node: pytest.Item, recording: Recording) -> None:
+    if recording.previous is None or recording.written is None:
+        return
+    from .drift import parse_ignore
+    from .report import cassette_lines
+
+    fail_on = options.drift_fail_on(str(config.getini("jobrun_drift_fail_on")))
+    found = recording.drift(
+        parse_ignore(str(line) for line in config.getini("jobrun_drift_ignore"))
+    )
+    if found is None or not found.findings:
+        return
+    entry = {"nodeid": node.nodeid, "lines": cassette_lines(found), "fails": found.fails(fail_on)}
+    # A test report carries it to the summary, from xdist workers too.
+    node.user_properties.append((_DRIFT_PROPERTY, json.dumps(entry)))
+
+
+class _DriftWatch:
+    """Collects drift from test reports (xdist workers' too) and, if asked, fails the run."""
+
+    def __init__(self, state: _SessionState, fail: bool) -> None:
+        self.state = state
+        self.fail = fail
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        for name, value in report.user_properties:
+            if name == _DRIFT_PROPERTY:
+                self.state.drift.append(json.loads(str(value)))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        failing = any(entry["fails"] for entry in self.state.drift)
+        if self.fail and failing and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
     state = config.stash.get(_state_key, None)
-    if state is None or not state.recorded:
+    if state is None:
+        return
+    _drift_summary(terminalreporter, config, state)
+    if not state.recorded:
         return
     terminalreporter.section("jobrun cassettes")
     for recording in state.recorded:
@@ -252,4 +336,29 @@ def pytest_terminal_summary(
         terminalreporter.write_line(
             f"wrote {recording.path} ({len(recording.written.interactions)} interactions; "
             f"scrubbed: {scrubbed or 'nothing'})"
+        )
+
+
+def _drift_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config, state: _SessionState
+) -> None:
+    if not state.drift:
+        return
+    terminalreporter.section("jobrun drift")
+    for entry in state.drift:
+        terminalreporter.write_line(f"{entry['nodeid']}:")
+        for line in entry["lines"]:
+            terminalreporter.write_line(f"  {line}")
+    failing = sum(1 for entry in state.drift if entry["fails"])
+    if failing and config.getoption("jobrun_drift_fail"):
+        terminalreporter.write_line(
+            f"{failing} re-recorded cassette(s) drifted at or above "
+            f"jobrun_drift_fail_on = {config.getini('jobrun_drift_fail_on')}: "
+            "the run fails (--jobrun-drift-fail)",
+            red=True,
+        )
+    elif failing:
+        terminalreporter.write_line(
+            f"{failing} re-recorded cassette(s) drifted; review the cassette diff "
+            "(--jobrun-drift-fail makes this fail the run)"
         )

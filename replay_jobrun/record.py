@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import matching, model
 from .cassette import (
@@ -32,9 +32,12 @@ from .cassette import (
     write_atomic,
 )
 from .clients import Call, CallLog, ClientPolicy, intercept_clients
-from .errors import ConfigError, LeakError
+from .errors import CassetteFormatError, ConfigError, LeakError
 from .scan import scan_cassette
 from .scrub import Scrubber, ScrubReport
+
+if TYPE_CHECKING:
+    from .drift import CassetteDrift, IgnoreRule
 
 
 class RecordMode(str, Enum):
@@ -239,6 +242,8 @@ class Recording:
     keep: bool = True
     written: Cassette | None = None
     report: ScrubReport | None = None
+    previous: Cassette | None = None
+    """The cassette this recording replaces, as it was before (``all``, ``new_episodes``)."""
     _log: CallLog = field(default_factory=CallLog, init=False)
     _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
     _client: Any = field(default=None, init=False, repr=False)
@@ -268,6 +273,14 @@ class Recording:
                 model.SERVICE_NAME, region_name=self.region or "us-east-1"
             )
         return self._client
+
+    def drift(self, ignore: Sequence[IgnoreRule] = ()) -> CassetteDrift | None:
+        """Schema drift from the replaced cassette to the one written (None if either is missing)."""
+        if self.previous is None or self.written is None:
+            return None
+        from .drift import compare_cassettes
+
+        return compare_cassettes(self.previous, self.written, ignore)
 
     def discard(self) -> None:
         """Do not write the cassette (e.g. the test failed): the previous file stays as it was."""
@@ -323,6 +336,13 @@ def record(
         scrubber=scrubber or Scrubber(),
         region=region,
     )
+    if recording.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) and recording.path.is_file():
+        # Kept for drift: the file is overwritten on exit. A broken old file does not
+        # stop "all" from replacing it; it just has nothing to compare with.
+        with contextlib.suppress(CassetteFormatError, UnicodeDecodeError):
+            recording.previous = parse_cassette(
+                recording.path.read_text(encoding="utf-8"), recording.path
+            )
     recorder = vcr.VCR(
         record_mode=recording.mode.value,
         match_on=["jobrun"],
@@ -331,6 +351,10 @@ def record(
     )
     recorder.register_persister(_Persister(recording))
     recorder.register_matcher("jobrun", recording._matches)
-    policy = ClientPolicy(on_client=recording._log.attach, endpoint_url=endpoint_url)
+    policy = ClientPolicy(
+        on_client=recording._log.attach,
+        endpoint_url=endpoint_url,
+        on_secret_key=recording.scrubber.learn_secret_key,
+    )
     with intercept_clients(policy), recorder.use_cassette(str(recording.path)):
         yield recording

@@ -15,7 +15,9 @@ import contextlib
 import functools
 import os
 import re
+import sys
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +31,11 @@ from .errors import (
     CassetteFormatError,
     RequestMismatchError,
     UnexpectedCallError,
+    UnknownFieldsError,
+    UnknownFieldsWarning,
     UnusedInteractionsError,
 )
+from .options import unknown_fields_policy
 from .rules import KeepRule, Rule
 from .scrub import Scrubber
 
@@ -192,6 +197,7 @@ class Replay:
     region: str | None = None
     salt: str | None = None
     rules: Sequence[Rule] = ()
+    unknown_fields: str = "fail"
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
     _next: int = field(default=0, init=False)
     _served: set[int] = field(default_factory=set, init=False)
@@ -203,6 +209,7 @@ class Replay:
 
     def __post_init__(self) -> None:
         self._parsed = parsed_responses(self.loaded)
+        self._check_unknown_fields()
         if self.scrubber is None:
             # The live side must go through the rules the recording went through; which
             # fields were kept is the recording's to say, in its metadata.
@@ -215,6 +222,33 @@ class Replay:
             )
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
+
+    def _check_unknown_fields(self) -> None:
+        # botocore's parser drops fields its model lacks, as the live client would; a
+        # cassette from a newer API must not pass silently as if nothing were missing.
+        from .drift import unknown_fields
+
+        found = unknown_fields(self.loaded)
+        if not found:
+            return
+        error = UnknownFieldsError(
+            path=self.path,
+            version=model.botocore_version(),
+            recorded=self.loaded.metadata.get("botocore") or "an unknown version",
+            fields="\n".join(
+                f"  #{index} {self.loaded.interactions[index].label}: {', '.join(paths)}"
+                for index, paths in found
+            ),
+        )
+        if self.unknown_fields == "fail":
+            raise error
+        fields = error.kwargs["fields"]
+        warnings.warn(
+            f"{self.path}: replaying without the field(s) botocore "
+            f"{model.botocore_version()} does not know:\n{fields}",
+            UnknownFieldsWarning,
+            stacklevel=_outside_this_package(),
+        )
 
     # -- public ------------------------------------------------------------
     @property
@@ -329,6 +363,16 @@ class Replay:
             self._served.add(index)
 
 
+def _outside_this_package() -> int:
+    """The stacklevel of the first caller outside replay_jobrun (and contextlib)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and str(frame.f_globals.get("__name__")).startswith(
+        (__package__ or "replay_jobrun", "contextlib")
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 @functools.cache
 def _method_name(operation: str) -> str:
     from botocore import xform_name
@@ -362,6 +406,7 @@ def replay(
     skip_sleep: bool = False,
     salt: str | None = None,
     rules: Sequence[Rule] = (),
+    unknown_fields: str = "fail",
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client created inside the block.
 
@@ -372,7 +417,9 @@ def replay(
     (the keep list comes from the cassette's metadata). With ``skip_sleep``, ``time.sleep``
     returns at once inside the block (the
     durations asked for are kept in ``Replay.slept``), so pollers replay in
-    milliseconds.
+    milliseconds. Response fields the installed botocore does not know raise
+    :class:`UnknownFieldsError` unless ``unknown_fields="drop"``, which replays
+    without them and warns (:class:`UnknownFieldsWarning`).
     """
     loaded = cassette if isinstance(cassette, Cassette) else load_cassette(cassette)
     session = Replay(
@@ -383,11 +430,15 @@ def replay(
         scrubber=scrubber,
         salt=salt,
         rules=tuple(rules),
+        unknown_fields=unknown_fields_policy(unknown_fields, "replay(unknown_fields=...)"),
     )
+    assert session.scrubber is not None
     policy = ClientPolicy(
         on_client=session.attach,
         default_region=session.region or "us-east-1",
         fake_credentials=True,
+        # A key the code under test passes in a param was swept from the recording too.
+        on_secret_key=session.scrubber.learn_secret_key,
     )
     with contextlib.ExitStack() as stack:
         stack.enter_context(intercept_clients(policy))

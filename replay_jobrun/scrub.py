@@ -270,6 +270,10 @@ class Scrubber:
             elif lowered == "x-amz-security-token" and value:
                 self._remember(value, PLACEHOLDER_SECRET, "the X-Amz-Security-Token header")
 
+    def learn_secret_key(self, secret_key: str) -> None:
+        """Sweep a client's secret access key wherever it shows up (it is never on the wire)."""
+        self._remember(secret_key, PLACEHOLDER_SECRET, "the client's secret access key")
+
     def scrub_headers(self, headers: Headers) -> dict[str, list[str]]:
         """Drop credential headers (learning their secrets first), scrub the rest."""
         for name, values in headers.items():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -12,3 +15,25 @@ CASSETTES = ROOT / "cassettes"
 TEST_ACCESS_KEY = "AKIATESTREPLAYJOBRUN"
 TEST_SESSION_TOKEN = "FQoGZXIvYXdzEKTestSessionTokenForReplayJobrunSuite0123456789"
 MOTO_ACCOUNT = "123456789012"
+
+
+def edited_cassette(
+    source: Path, target: Path, edit: Callable[[dict[str, Any]], None], index: int = 0
+) -> Path:
+    """A copy of ``source`` at ``target`` whose interaction ``index`` has its JSON body edited."""
+    from dataclasses import replace
+
+    from replay_jobrun.cassette import Cassette, dump_cassette, parse_cassette
+
+    cassette = parse_cassette(source.read_text(encoding="utf-8"), source)
+    interactions = list(cassette.interactions)
+    body = json.loads(interactions[index].response.decoded_body())
+    edit(body)
+    response = replace(
+        interactions[index].response, body=json.dumps(body, indent=2, sort_keys=True).encode()
+    )
+    interactions[index] = replace(interactions[index], response=response)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    edited = Cassette(target, tuple(interactions), cassette.metadata, cassette.foreign_metadata)
+    target.write_text(dump_cassette(edited), encoding="utf-8")
+    return target

@@ -205,3 +205,39 @@ def test_all_mode_replaces_the_cassette_instead_of_accumulating(
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
     _record_lifecycle(path, moto_url)
     assert len(load_cassette(path).interactions) == 6
+
+
+@pytest.mark.parametrize("explicit", [False, True], ids=["credential chain", "explicit keys"])
+def test_the_clients_secret_access_key_is_swept_though_it_never_travels(
+    tmp_path: Path, moto_url: str, monkeypatch: pytest.MonkeyPatch, explicit: bool
+) -> None:
+    # A key looks_secret() cannot tell from a random word: only knowing it catches it.
+    secret = "DFCxryyCxamTQ/xmfQfzfdHRLsmZQnokr7PUjJhk"
+    kwargs: dict[str, Any] = {"region_name": "us-east-1"}
+    if explicit:
+        kwargs |= {"aws_access_key_id": "AKIAEXPLICITKEY00001", "aws_secret_access_key": secret}
+    else:
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    path = tmp_path / "key.yaml"
+    with record(path, mode="all", endpoint_url=moto_url):
+        client = boto3.session.Session().client("emr-containers", **kwargs)
+        cluster = client.create_virtual_cluster(
+            name="c",
+            containerProvider={"id": "e", "type": "EKS", "info": {"eksInfo": {"namespace": "n"}}},
+        )
+        client.start_job_run(
+            virtualClusterId=cluster["id"],
+            name=f"pasted-{secret}",  # not a sensitive field: only the sweep removes it
+            executionRoleArn=f"arn:aws:iam::{MOTO_ACCOUNT}:role/JobRole",
+            releaseLabel="emr-7.10.0-latest",
+            jobDriver={
+                "sparkSubmitJobDriver": {
+                    "entryPoint": "s3://bucket/etl.py",
+                    "sparkSubmitParameters": f"--conf spark.hadoop.fs.s3a.secret.key={secret}",
+                }
+            },
+        )
+    text = path.read_text()
+    for encoded in _all_encodings(secret):
+        assert encoded not in text
+    assert '"name": "pasted-' in text

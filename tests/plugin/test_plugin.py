@@ -6,11 +6,18 @@ import json
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from replay_jobrun.scan import scan_file
-from tests.support import CASSETTES, MOTO_ACCOUNT, TEST_ACCESS_KEY, TEST_SESSION_TOKEN
+from tests.support import (
+    CASSETTES,
+    MOTO_ACCOUNT,
+    TEST_ACCESS_KEY,
+    TEST_SESSION_TOKEN,
+    edited_cassette,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
@@ -426,3 +433,66 @@ def test_a_bad_scrub_rule_in_the_ini_fails_with_the_option_named(
     result = pytester.runpytest("-k", "start_and_cancel", "--jobrun-record-mode=all")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*jobrun_scrub_regex: '(oops' is not a regular expression*"])
+
+
+def test_re_recording_reports_schema_drift_and_can_fail_the_run(
+    pytester: pytest.Pytester, moto_url: str
+) -> None:
+    _project(pytester)
+    record = (
+        "-k",
+        "start_and_cancel",
+        "--jobrun-record-mode=all",
+        f"--jobrun-endpoint-url={moto_url}",
+    )
+    pytester.runpytest(*record, "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.yaml"
+
+    # Make the committed recording look older than the API: StartJobRun without its arn,
+    # DescribeJobRun with a field AWS has since retired.
+    def _old_start(body: dict[str, Any]) -> None:
+        del body["arn"]
+
+    def _old_describe(body: dict[str, Any]) -> None:
+        body["jobRun"]["legacyQueue"] = "default"
+
+    edited_cassette(cassette, cassette, _old_start, index=1)
+    edited_cassette(cassette, cassette, _old_describe, index=2)
+
+    _reset(moto_url)
+    result = pytester.runpytest(*record, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "*= jobrun drift =*",
+            "test_jobs.py::test_start_and_cancel:",
+            "*additive*added*arn*StartJobRun*",
+            "*breaking*removed*jobRun.legacyQueue*DescribeJobRun*",
+            "*1 re-recorded cassette(s) drifted*--jobrun-drift-fail makes this fail the run*",
+        ]
+    )
+    assert "legacyQueue" not in cassette.read_text()  # the new recording was written
+
+    # Drift again, now as a gate, from xdist workers: the controller sees it and fails the run.
+    edited_cassette(cassette, cassette, _old_start, index=1)
+    _reset(moto_url)
+    gated = pytester.runpytest(*record, "--jobrun-drift-fail", "-n", "2", "-p", "no:cacheprovider")
+    gated.assert_outcomes(passed=1)
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.stdout.fnmatch_lines(
+        ["*additive*added*arn*StartJobRun*", "*the run fails (--jobrun-drift-fail)*"]
+    )
+
+    # Nothing changed since: no section, and the gate passes.
+    _reset(moto_url)
+    clean = pytester.runpytest(*record, "--jobrun-drift-fail", "-p", "no:cacheprovider")
+    assert clean.ret == pytest.ExitCode.OK
+    assert "jobrun drift" not in clean.stdout.str()
+
+
+def _reset(moto_url: str) -> None:
+    """Empty the moto server, so a scenario can be recorded again."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))

@@ -10,6 +10,7 @@ import pytest
 
 from replay_jobrun.errors import ConfigError
 from replay_jobrun.options import (
+    DRIFT_FAIL_ON,
     RECORD_MODE_ENV,
     RECORD_MODES,
     Action,
@@ -17,9 +18,11 @@ from replay_jobrun.options import (
     cassette_options,
     cassette_path,
     choose_action,
+    drift_fail_on,
     record_command,
     resolve_record_mode,
     safe_file_name,
+    unknown_fields_policy,
 )
 
 MARKER_SOURCE = "@pytest.mark.jobrun_cassette(record_mode=...)"
@@ -105,6 +108,7 @@ def test_default_options() -> None:
     assert options.ignore_params == ()
     assert options.match_requests is True
     assert options.region is None
+    assert options.unknown_fields is None  # the ini option decides
 
 
 def test_every_option_is_taken() -> None:
@@ -116,6 +120,7 @@ def test_every_option_is_taken() -> None:
         ignore_params=["createdAfter", "jobDriver.sparkSubmitJobDriver.entryPoint"],
         match_requests=False,
         region="eu-west-1",
+        unknown_fields="drop",
     )
     assert options == CassetteOptions(
         name="shared/poll.yaml",
@@ -125,6 +130,7 @@ def test_every_option_is_taken() -> None:
         ignore_params=("createdAfter", "jobDriver.sparkSubmitJobDriver.entryPoint"),
         match_requests=False,
         region="eu-west-1",
+        unknown_fields="drop",
     )
 
 
@@ -386,3 +392,26 @@ def test_record_command_with_an_endpoint() -> None:
 def test_record_command_without_endpoint_has_no_endpoint_option() -> None:
     assert "--jobrun-endpoint-url" not in record_command("t.py::t", None)
     assert "--jobrun-endpoint-url" not in record_command("t.py::t", "")
+
+
+def test_unknown_fields_takes_fail_or_drop_and_names_the_marker_otherwise() -> None:
+    assert unknown_fields_policy("fail") == "fail"
+    assert unknown_fields_policy("drop") == "drop"
+    with pytest.raises(
+        ConfigError, match=r"unknown_fields=\.\.\.\): unknown value 'ignore'\nValid: fail, drop"
+    ):
+        cassette_options(unknown_fields="ignore")
+
+
+def test_drift_fail_on_names_its_source_and_the_valid_thresholds() -> None:
+    assert [drift_fail_on(value) for value in DRIFT_FAIL_ON] == list(DRIFT_FAIL_ON)
+    with pytest.raises(
+        ConfigError, match=r"^--fail-on: unknown value 'any'\nValid: info, additive"
+    ):
+        drift_fail_on("any", "--fail-on")
+
+
+def test_drift_fail_on_matches_the_severities_of_drift() -> None:
+    from replay_jobrun.drift import Severity
+
+    assert (*(s.value for s in sorted(Severity, key=lambda s: s.rank)), "never") == DRIFT_FAIL_ON

@@ -1,0 +1,1 @@
+"""Schema drift against a labelled corpus of recording pairs."""
