@@ -50,7 +50,7 @@ _LAZY = {
     "ReplayJobrunError": "errors",
     "drift": "drift",
     "drift_against_model": "drift",
-    "fingerprint": "drift",
+    "fingerprint": "fingerprint",
     "DriftReport": "drift",
     "DriftFinding": "drift",
     "CassetteDrift": "drift",
@@ -65,9 +65,9 @@ if TYPE_CHECKING:
         DriftReport,
         drift,
         drift_against_model,
-        fingerprint,
     )
     from .errors import ReplayJobrunError
+    from .fingerprint import fingerprint
     from .record import Recording, RecordMode, record
     from .replay import Replay, replay
     from .scan import Finding, scan
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 
 
 class _Package(types.ModuleType):
-    """Keeps ``replay``, ``record``, ``scan`` and ``drift`` the public functions.
+    """Keeps ``replay``, ``record``, ``scan``, ``drift`` and ``fingerprint`` the public functions.
 
     Importing a submodule sets the package attribute of its name to the module,
     so once ``replay_jobrun.replay`` is imported (by the plugin, or by ``drift``),

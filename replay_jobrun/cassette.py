@@ -12,16 +12,18 @@ fields line by line.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import json
 import os
 import reprlib
 import secrets
 import stat
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -128,6 +130,29 @@ class Cassette:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     # Metadata of other tools (vcrpy's get_metadata) is kept as found.
     foreign_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+_T = TypeVar("_T")
+
+
+def per_cassette(compute: Callable[[Cassette], _T]) -> Callable[[Cassette], _T]:
+    """Memoize ``compute`` per loaded cassette object.
+
+    load_cassette shares one object while the file is unchanged, so whatever is
+    derived from a cassette (parsed responses, fingerprints) is computed once per
+    session and freed with the cassette.
+    """
+    cache: weakref.WeakKeyDictionary[Cassette, _T] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(compute)
+    def cached(cassette: Cassette) -> _T:
+        try:
+            return cache[cassette]
+        except KeyError:
+            found = cache[cassette] = compute(cassette)
+            return found
+
+    return cached
 
 
 # --- reading -----------------------------------------------------------------

@@ -1,19 +1,8 @@
-"""Schema drift: fingerprints of recorded responses, compared by deepdiff.
+"""Schema drift: fingerprints (fingerprint.py) of two recordings compared by deepdiff.
 
-A fingerprint keeps what a response's *schema* is and drops what its values
-are: every field path (list items as ``[*]``, keys of map shapes such as tags
-and Spark properties as ``{*}``), the type each value has after botocore
-parsed it (so an epoch and an ISO-8601 timestamp are both ``timestamp``) and
-the values seen in enum fields. Ids, timestamps, tokens and request ids never
-reach it, so two recordings of one scenario have equal fingerprints and
-nothing to report.
-
-Fields that only exist in some job states (``finishedAt``, ``stateDetails``,
-``failureReason`` …) are kept under the outcome they were seen with, and are
-only compared with the same outcome on the other side: a RUNNING recording
-against a COMPLETED one is not drift.
-
-deepdiff's tree view computes the differences between two fingerprints; this
+Two recordings of one scenario have equal fingerprints; what differs is drift.
+A field seen under a job state on one side only is not compared (a RUNNING
+recording against a COMPLETED one is not drift). deepdiff's tree view computes the differences between two fingerprints; this
 module turns its paths into findings. Walking a response against the
 installed botocore model also finds what that botocore does not know:
 fields it would drop, enum values it does not list, values of another type
@@ -22,12 +11,9 @@ than the model says.
 
 from __future__ import annotations
 
-import datetime
 import functools
-import json
 import os
 import re
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -35,23 +21,40 @@ from pathlib import Path
 from typing import Any
 
 from . import model
-from .cassette import Cassette, Interaction, load_cassette
-from .errors import CassetteFormatError, ConfigError
-from .options import DRIFT_FAIL_ON, drift_fail_on
-from .replay import parse_response, parsed_responses
-
-# Members whose values say how a run ended: differing values are another outcome,
-# not drift (only a value the model does not list is reported).
-OUTCOME_MEMBERS = frozenset({"state", "failureReason"})
-# Members present or absent depending on the state of the structure that holds them;
-# compared only with the same state on the other side.
-STATE_DEPENDENT_MEMBERS = frozenset(
-    {"state", "finishedAt", "stateDetails", "failureReason", "retryPolicyExecution"}
+from .cassette import Cassette, load_cassette
+from .errors import ConfigError
+from .fingerprint import (
+    OK,
+    Fingerprint,
+    Scope,
+    fingerprint,
+    interaction_fingerprints,
+    unknown_fields,
 )
-NO_STATE = "(no state)"
-# Error-body keys botocore's generic error parsing reads (code and message).
-_ERROR_PROTOCOL_KEYS = frozenset({"__type", "code", "Code", "message", "Message"})
-OK = "ok"
+from .options import DRIFT_FAIL_ON, drift_fail_on
+
+__all__ = [  # the fingerprint names are re-exported: drift is their public home
+    "OK",
+    "CassetteDrift",
+    "CassetteSource",
+    "DriftFinding",
+    "DriftReport",
+    "Fingerprint",
+    "IgnoreRule",
+    "Kind",
+    "Scope",
+    "Severity",
+    "check_model",
+    "compare",
+    "compare_cassettes",
+    "drift",
+    "drift_against_model",
+    "fingerprint",
+    "interaction_fingerprints",
+    "never_observed",
+    "parse_ignore",
+    "unknown_fields",
+]
 
 
 class Kind(str, Enum):
@@ -94,27 +97,6 @@ FAIL_ON_CHOICES = DRIFT_FAIL_ON
 
 
 @dataclass(frozen=True, order=True)
-class Scope:
-    """Where a field was seen: operation, response (``ok`` or error code), job outcome.
-
-    ``outcome`` is empty for fields present whatever the job's state, and
-    e.g. ``FAILED USER_ERROR`` for state-dependent ones.
-    """
-
-    operation: str
-    response: str = OK
-    outcome: str = ""
-
-    def __str__(self) -> str:
-        parts = [self.operation]
-        if self.response != OK:
-            parts.append(self.response)
-        if self.outcome:
-            parts.append(f"[{self.outcome}]")
-        return " ".join(parts)
-
-
-@dataclass(frozen=True, order=True)
 class DriftFinding:
     """One schema difference; ``old``/``new`` are types, enum values or model facts."""
 
@@ -144,325 +126,6 @@ class DriftFinding:
                 f" ({self.old})" if self.old else ""
             )
         return "modelled field never observed in these recordings"
-
-
-# --- fingerprints --------------------------------------------------------------
-
-_MODEL_TYPES = {
-    "string": "string",
-    "integer": "integer",
-    "long": "integer",
-    "float": "float",
-    "double": "float",
-    "boolean": "boolean",
-    "timestamp": "timestamp",
-    "blob": "blob",
-    "structure": "structure",
-    "map": "map",
-    "list": "list",
-}
-
-
-def _value_type(value: Any) -> str:
-    """The JSON-ish name of a parsed (or raw) value's type."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, datetime.datetime):
-        return "timestamp"
-    if isinstance(value, bytes | bytearray):
-        return "blob"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "list"
-    return type(value).__name__
-
-
-def _typed(value: Any, shape: Any) -> tuple[str, str]:
-    """(type to fingerprint, type the model expects) for a parsed value."""
-    expected = _MODEL_TYPES.get(shape.type_name, shape.type_name)
-    seen = _value_type(value)
-    if (
-        seen == expected
-        or (seen == "object" and expected in ("structure", "map"))
-        or (seen == "integer" and expected == "float")  # JSON writes 2.0 as 2
-    ):
-        return expected, expected
-    return seen, expected
-
-
-@dataclass
-class Fingerprint:
-    """The schema of a set of responses (one interaction or a whole cassette).
-
-    ``fields`` maps each scope to ``{path: {"type": …[, "enum": {values}]}}``,
-    the plain structure deepdiff compares. The other members are what the
-    walk learnt against the installed model, for the model check.
-    """
-
-    fields: dict[Scope, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    # (scope, top-most unknown path, its JSON type)
-    unknown: set[tuple[Scope, str, str]] = field(default_factory=set)
-    # (scope, path, observed type, model type)
-    off_model: set[tuple[Scope, str, str, str]] = field(default_factory=set)
-    # (scope, path, enum value the model does not list)
-    unmodelled_values: set[tuple[Scope, str, str]] = field(default_factory=set)
-
-    def note(self, scope: Scope, path: str, type_name: str, enum_value: str | None = None) -> None:
-        entry = self.fields.setdefault(scope, {}).setdefault(path, {"type": type_name})
-        if entry["type"] != type_name and type_name not in entry["type"].split("|"):
-            # One cassette holding two types at one path: keep both, sorted.
-            entry["type"] = "|".join(sorted({*entry["type"].split("|"), type_name}))
-        if enum_value is not None:
-            entry.setdefault("enum", set()).add(enum_value)
-
-    def update(self, other: Fingerprint) -> None:
-        for scope, paths in other.fields.items():
-            for path, entry in paths.items():
-                for type_name in entry["type"].split("|"):
-                    self.note(scope, path, type_name)
-                if "enum" in entry:
-                    self.fields[scope][path].setdefault("enum", set()).update(entry["enum"])
-        self.unknown |= other.unknown
-        self.off_model |= other.off_model
-        self.unmodelled_values |= other.unmodelled_values
-
-    def present(self, operation: str, response: str) -> set[str]:
-        """Every path seen for an operation's response, whatever the outcome."""
-        seen: set[str] = set()
-        for scope, paths in self.fields.items():
-            if scope.operation == operation and scope.response == response:
-                seen.update(paths)
-        return seen
-
-
-def _timestamp(raw: Any) -> Any:
-    """A raw timestamp as botocore would parse it, for responses it could not parse whole."""
-    from botocore.utils import parse_timestamp
-
-    try:
-        return parse_timestamp(raw) if isinstance(raw, str | int | float) else raw
-    except (ValueError, TypeError, OverflowError):
-        return raw
-
-
-def _wire_fits(raw: Any, shape: Any) -> bool:
-    """Whether a raw JSON value has a type the model allows (botocore coerces some that don't)."""
-    wire = _value_type(raw)
-    expected = str(_MODEL_TYPES.get(shape.type_name, shape.type_name))
-    if wire == "null":
-        return True  # botocore skips nulls; the parsed side reports them
-    if expected == "timestamp":
-        return wire in ("string", "integer", "float")  # ISO-8601 or epoch seconds
-    if expected == "blob":
-        return wire == "string"  # base64
-    if expected in ("structure", "map"):
-        return wire == "object"
-    if expected == "float":
-        return wire in ("integer", "float")
-    return wire == expected
-
-
-class _Walker:
-    """Walks one raw JSON body and botocore's parse of it side by side, along the shape."""
-
-    def __init__(self, fingerprint: Fingerprint, operation: str, response: str) -> None:
-        self.fp = fingerprint
-        self.base = Scope(operation, response)
-
-    def structure(
-        self,
-        raw: Mapping[str, Any],
-        parsed: Mapping[str, Any],
-        shape: Any,
-        prefix: str,
-        *,
-        scope: Scope,
-        extra_known: frozenset[str] = frozenset(),
-    ) -> None:
-        members = shape.members
-        wire = {m.serialization.get("name", name): name for name, m in members.items()}
-        state_scope = scope
-        if "state" in members:
-            state = raw.get("state")
-            outcome = state if isinstance(state, str) else NO_STATE
-            state_scope = Scope(scope.operation, scope.response, outcome)
-            if "state" in raw:  # its presence is schema, whatever its value
-                self.fp.note(scope, f"{prefix}state", _value_type(raw["state"]))
-        for key, raw_value in raw.items():
-            name = wire.get(key)
-            if name is None:
-                if key not in extra_known:
-                    self.unknown(raw_value, f"{prefix}{key}", scope)
-                continue
-            member_scope = state_scope if name in STATE_DEPENDENT_MEMBERS else scope
-            self.value(
-                raw_value,
-                parsed.get(name),
-                members[name],
-                f"{prefix}{name}",
-                member_scope,
-                outcome_value=name in OUTCOME_MEMBERS,
-            )
-
-    def value(
-        self,
-        raw: Any,
-        parsed: Any,
-        shape: Any,
-        path: str,
-        scope: Scope,
-        *,
-        outcome_value: bool = False,
-    ) -> None:
-        unparsed = parsed is None  # botocore skips JSON nulls (or could not parse the body)
-        if unparsed:
-            parsed = _timestamp(raw) if shape.type_name == "timestamp" else raw
-        type_name, expected = _typed(parsed, shape)
-        enum = shape.enum if type_name == "string" and getattr(shape, "enum", None) else None
-        compared_value = parsed if enum and not outcome_value else None
-        self.fp.note(scope, path, type_name, compared_value)
-        if type_name != expected:
-            self.fp.off_model.add((scope, path, type_name, expected))
-            return
-        if not _wire_fits(raw, shape):
-            # botocore coerced it ("2" -> 2, "10" -> ["1", "0"]): the code sees the
-            # model's type, but AWS sent another one.
-            self.fp.off_model.add((scope, path, f"{_value_type(raw)} on the wire", expected))
-            return
-        if enum and parsed not in enum:
-            self.fp.unmodelled_values.add((scope, path, parsed))
-        # Below an unparsed value every value is unparsed: walk the raw ones alone.
-        if type_name == "structure" and isinstance(raw, dict):
-            self.structure(raw, {} if unparsed else parsed, shape, f"{path}.", scope=scope)
-        elif type_name == "list" and isinstance(raw, list):
-            items = [None] * len(raw) if unparsed else parsed
-            for raw_item, parsed_item in zip(raw, items, strict=False):
-                self.value(raw_item, parsed_item, shape.member, f"{path}[*]", scope)
-        elif type_name == "map" and isinstance(raw, dict):
-            values = {} if unparsed else parsed
-            for key, raw_item in raw.items():
-                self.value(raw_item, values.get(key), shape.value, f"{path}{{*}}", scope)
-
-    def unknown(self, raw: Any, path: str, scope: Scope) -> None:
-        """A field the model does not have: fingerprint its JSON shape, remember its root."""
-        self.fp.unknown.add((scope, path, _value_type(raw)))
-        self._raw(raw, path, scope)
-
-    def _raw(self, raw: Any, path: str, scope: Scope) -> None:
-        self.fp.note(scope, path, _value_type(raw))
-        if isinstance(raw, dict):
-            for key, item in raw.items():
-                self._raw(item, f"{path}.{key}", scope)
-        elif isinstance(raw, list):
-            for item in raw:
-                self._raw(item, f"{path}[*]", scope)
-
-
-def _json_body(interaction: Interaction) -> Any:
-    body = interaction.response.decoded_body()
-    if not body.strip():
-        return {}
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def interaction_fingerprint(
-    interaction: Interaction, parsed: Mapping[str, Any] | None
-) -> Fingerprint:
-    """The fingerprint of one response, given botocore's parse of it (None: it could not)."""
-    parsed = parsed or {}
-    fingerprint = Fingerprint()
-    operation = interaction.operation
-    raw = _json_body(interaction)
-    if operation is None or not isinstance(raw, dict):
-        return fingerprint
-    service = model.service_model()
-    if interaction.response.status < 300:
-        shape = service.operation_model(operation).output_shape
-        walker = _Walker(fingerprint, operation, OK)
-        scope = walker.base
-        fingerprint.note(scope, "", "structure")
-        if shape is not None:
-            walker.structure(raw, parsed, shape, "", scope=scope)
-        else:
-            for key, value in raw.items():
-                walker.unknown(value, key, scope)
-        return fingerprint
-    code = str(parsed.get("Error", {}).get("Code") or interaction.response.status)
-    walker = _Walker(fingerprint, operation, code)
-    fingerprint.note(walker.base, "", "structure")
-    error_shape = service.shape_for_error_code(code)
-    if error_shape is None:
-        for key, value in raw.items():
-            if key not in _ERROR_PROTOCOL_KEYS:
-                walker.unknown(value, key, walker.base)
-        return fingerprint
-    walker.structure(
-        raw, parsed, error_shape, "", scope=walker.base, extra_known=_ERROR_PROTOCOL_KEYS
-    )
-    return fingerprint
-
-
-# Like replay's parsed responses: computed once per loaded cassette, freed with it.
-_fingerprint_cache: weakref.WeakKeyDictionary[Cassette, tuple[Fingerprint, ...]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def interaction_fingerprints(cassette: Cassette) -> tuple[Fingerprint, ...]:
-    """One fingerprint per interaction, in recorded order. Read-only."""
-    found = _fingerprint_cache.get(cassette)
-    if found is None:
-        found = tuple(
-            interaction_fingerprint(interaction, parsed)
-            for interaction, parsed in zip(cassette.interactions, _parsed(cassette), strict=True)
-        )
-        _fingerprint_cache[cassette] = found
-    return found
-
-
-def _parsed(cassette: Cassette) -> list[dict[str, Any] | None]:
-    try:
-        return [response.parsed for response in parsed_responses(cassette)]
-    except CassetteFormatError:
-        # A value of another type than the model's can break botocore's parser (a string
-        # for a structure); that is drift to report, so fingerprint such responses raw.
-        found: list[dict[str, Any] | None] = []
-        for index, interaction in enumerate(cassette.interactions):
-            try:
-                found.append(parse_response(interaction, cassette.path, index).parsed)
-            except CassetteFormatError:
-                found.append(None)
-        return found
-
-
-def fingerprint(cassette: Cassette) -> Fingerprint:
-    """The fingerprint of a whole cassette: the union of its interactions'."""
-    merged = Fingerprint()
-    for one in interaction_fingerprints(cassette):
-        merged.update(one)
-    return merged
-
-
-def unknown_fields(cassette: Cassette) -> list[tuple[int, list[str]]]:
-    """Per interaction index, the response fields the installed botocore does not know."""
-    found = []
-    for index, one in enumerate(interaction_fingerprints(cassette)):
-        paths = sorted({path for _, path, _ in one.unknown})
-        if paths:
-            found.append((index, paths))
-    return found
 
 
 # --- comparing -----------------------------------------------------------------

@@ -18,14 +18,13 @@ import re
 import sys
 import threading
 import warnings
-import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import matching, model
-from .cassette import Cassette, Interaction, load_cassette
+from .cassette import Cassette, Interaction, load_cassette, per_cassette
 from .clients import Call, ClientPolicy, intercept_clients
 from .errors import (
     CassetteFormatError,
@@ -118,22 +117,10 @@ def parse_response(
     return ParsedResponse(interaction.operation, response.status, parsed)
 
 
-# Keyed by the loaded cassette object (load_cassette shares it while the file is
-# unchanged), so each cassette is parsed once per session and freed with it.
-_parsed_cache: weakref.WeakKeyDictionary[Cassette, tuple[ParsedResponse, ...]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
+@per_cassette
 def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
     """Parsed responses of a cassette, computed once per loaded cassette. Read-only."""
-    parsed = _parsed_cache.get(cassette)
-    if parsed is None:
-        parsed = tuple(
-            parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions)
-        )
-        _parsed_cache[cassette] = parsed
-    return parsed
+    return tuple(parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions))
 
 
 class _ClientStub:
@@ -226,7 +213,7 @@ class Replay:
     def _check_unknown_fields(self) -> None:
         # botocore's parser drops fields its model lacks, as the live client would; a
         # cassette from a newer API must not pass silently as if nothing were missing.
-        from .drift import unknown_fields
+        from .fingerprint import unknown_fields
 
         found = unknown_fields(self.loaded)
         if not found:

@@ -25,7 +25,6 @@ from replay_jobrun.drift import (
     IgnoreRule,
     Kind,
     Scope,
-    _typed,
     check_model,
     compare,
     compare_cassettes,
@@ -38,6 +37,7 @@ from replay_jobrun.drift import (
     unknown_fields,
 )
 from replay_jobrun.errors import ConfigError
+from replay_jobrun.fingerprint import _typed
 from tests.drift.labelled import (
     COMPLETED_1,
     FAILED_1,
@@ -512,9 +512,9 @@ def test_the_committed_cassettes_hold_nothing_the_model_does_not_know(folder: st
 def test_the_public_functions_stay_functions() -> None:
     # Loading drift() imports replay_jobrun.drift, which imports replay_jobrun.replay: the
     # import system then sets that module as the package attribute `replay`.
-    code = "from replay_jobrun import drift, replay, scan; print(drift, replay, scan)"
+    code = "from replay_jobrun import drift, fingerprint, replay, scan; print(drift, replay, scan, fingerprint)"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert "module" not in done.stdout, done.stdout
-    assert done.stdout.count("<function") == 3, done.stdout
+    assert done.stdout.count("<function") == 4, done.stdout
