@@ -110,6 +110,10 @@ class DriftFinding:
     def severity(self) -> Severity:
         return self.kind.severity
 
+    def fails(self, fail_on: str = "additive") -> bool:
+        """True if this finding is at or above ``fail_on`` (``never`` never fails)."""
+        return _at_or_above((self,), fail_on)
+
     @property
     def message(self) -> str:
         """One sentence for humans, the same in every report format."""
@@ -234,14 +238,15 @@ def _subtree_roots(
 ) -> set[DriftFinding]:
     """Added (or removed) paths worth a finding: the roots of what really appeared."""
     roots = {(s.operation, s.response, p) for s, p, _ in entries} | retyped
+    on_both_sides: dict[tuple[str, str], set[str]] = {}
     findings = set()
     for scope, path, type_name in entries:
         if any((scope.operation, scope.response, a) in roots for a in _ancestors(path)):
             continue  # reported at the root of the subtree, or as its type change
-        both = old.present(scope.operation, scope.response) & new.present(
-            scope.operation, scope.response
-        )
-        if not all(e in both for e in _element_ancestors(path)):
+        key = (scope.operation, scope.response)
+        if key not in on_both_sides:
+            on_both_sides[key] = old.present(*key) & new.present(*key)
+        if not all(e in on_both_sides[key] for e in _element_ancestors(path)):
             continue  # a list or map empty on one side hides its items' fields
         if path in model.page_tokens(scope.operation):
             continue  # there only when more pages follow
@@ -472,12 +477,31 @@ def compare_sets(
     ignore: Sequence[IgnoreRule] = (),
 ) -> DriftReport:
     """Drift between two sets of recordings paired by name, and of the new set against the model."""
+    return _set_report("recordings", old, new, labels=(old_label, new_label), ignore=ignore)
+
+
+def check_sets(
+    cassettes: CassetteSet, *, label: str, ignore: Sequence[IgnoreRule] = ()
+) -> DriftReport:
+    """Every cassette of a set against the installed botocore model."""
+    return _set_report("model", {}, cassettes, labels=(None, label), ignore=ignore)
+
+
+def _set_report(
+    mode: str,
+    old: CassetteSet,
+    new: CassetteSet,
+    *,
+    labels: tuple[str | None, str],
+    ignore: Sequence[IgnoreRule],
+) -> DriftReport:
+    # A cassette without an old side is checked against the model alone.
+    alone = "model" if mode == "model" else "new"
     cassettes = []
     ignored = 0
     union = Fingerprint()
     for name in sorted(old.keys() | new.keys()):
-        before = old.get(name)
-        after = new.get(name)
+        before, after = old.get(name), new.get(name)
         if after is None:
             assert before is not None
             cassettes.append(CassetteDrift(name, before.where, None, "deleted"))
@@ -487,33 +511,13 @@ def compare_sets(
         if before is not None:
             found, status = compare(fingerprint(before.load()), new_fp), "compared"
         else:
-            found, status = check_model(new_fp), "new"
+            found, status = check_model(new_fp), alone
         kept, dropped = _kept(found, ignore)
         ignored += dropped
         where = before.where if before is not None else None
         cassettes.append(CassetteDrift(name, where, after.where, status, kept))
     info, dropped = _kept(never_observed(union), ignore)
-    return DriftReport(
-        "recordings", old_label, new_label, tuple(cassettes), info, ignored + dropped
-    )
-
-
-def check_sets(
-    cassettes: CassetteSet, *, label: str, ignore: Sequence[IgnoreRule] = ()
-) -> DriftReport:
-    """Every cassette of a set against the installed botocore model."""
-    results = []
-    ignored = 0
-    union = Fingerprint()
-    for name in sorted(cassettes):
-        source = cassettes[name]
-        fp = fingerprint(source.load())
-        union.update(fp)
-        kept, dropped = _kept(check_model(fp), ignore)
-        ignored += dropped
-        results.append(CassetteDrift(name, None, source.where, "model", kept))
-    info, dropped = _kept(never_observed(union), ignore)
-    return DriftReport("model", None, label, tuple(results), info, ignored + dropped)
+    return DriftReport(mode, *labels, tuple(cassettes), info, ignored + dropped)
 
 
 def compare_cassettes(

@@ -19,6 +19,7 @@ from . import options
 from .errors import CassetteNotFoundError, ReplayJobrunError
 
 if TYPE_CHECKING:
+    from .drift import IgnoreRule
     from .record import Recording
     from .replay import Replay
     from .rules import Rule
@@ -36,6 +37,7 @@ class _SessionState:
     drift: list[dict[str, Any]] = field(default_factory=list)
     _scrubber: Scrubber | None = None
     _rules: list[Rule] | None = None
+    _drift_ignore: list[IgnoreRule] | None = None
 
     def rules(self, config: pytest.Config) -> list[Rule]:
         """The ini options' scrub rules, then the ``pytest_jobrun_scrub_rules`` hooks'."""
@@ -51,6 +53,15 @@ class _SessionState:
                 found.extend(extra or ())
             self._rules = found
         return self._rules
+
+    def drift_ignore(self, config: pytest.Config) -> list[IgnoreRule]:
+        """The ``jobrun_drift_ignore`` rules, parsed once per run."""
+        if self._drift_ignore is None:
+            from .drift import parse_ignore
+
+            lines = (str(line) for line in config.getini("jobrun_drift_ignore"))
+            self._drift_ignore = parse_ignore(lines)
+        return self._drift_ignore
 
     def scrubber(self, config: pytest.Config) -> Scrubber:
         # One scrubber per run: pseudonyms agree across every cassette it writes.
@@ -280,13 +291,10 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
 def _note_drift(config: pytest.Config, node: pytest.Item, recording: Recording) -> None:
     if recording.previous is None or recording.written is None:
         return
-    from .drift import parse_ignore
     from .report import cassette_lines
 
     fail_on = options.drift_fail_on(str(config.getini("jobrun_drift_fail_on")))
-    found = recording.drift(
-        parse_ignore(str(line) for line in config.getini("jobrun_drift_ignore"))
-    )
+    found = recording.drift(config.stash[_state_key].drift_ignore(config))
     if found is None or not found.findings:
         return
     entry = {"nodeid": node.nodeid, "lines": cassette_lines(found), "fails": found.fails(fail_on)}

@@ -201,7 +201,8 @@ class _Persister:
             raise CassetteNotFoundError()
         text = path.read_text(encoding="utf-8")
         # Our parser first: a broken file fails with its path and the fix, not a KeyError.
-        ours = parse_cassette(text, path).metadata
+        # record() already parsed it (for drift) unless it was broken.
+        ours = (self._recording.previous or parse_cassette(text, path)).metadata
         self._recording.scrubber.learn_pseudonyms(ours.get("pseudonyms") or ())
         self._recording._previous_metadata = dict(ours)
         return deserialize(text, serializer)

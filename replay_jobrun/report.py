@@ -19,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .drift import FAIL_ON_CHOICES, CassetteDrift, DriftFinding, DriftReport, Severity
+from .drift import CassetteDrift, DriftFinding, DriftReport, Severity
 from .errors import ConfigError
+from .options import drift_fail_on
 
 FORMATS = ("text", "json", "markdown", "junit", "github")
 SCHEMA_ID = "replay_jobrun.drift-report/1"
@@ -46,7 +47,7 @@ def render(report: DriftReport, fmt: str, *, fail_on: str = "additive") -> str:
             problem="no such format",
             valid=", ".join(FORMATS),
         )
-    _check_fail_on(fail_on)
+    drift_fail_on(fail_on, f"drift report fail_on={fail_on!r}")
     return renderer(report, fail_on)
 
 
@@ -56,7 +57,7 @@ def report_dict(report: DriftReport, *, fail_on: str = "additive") -> dict[str, 
     See :func:`json_schema` for the exact format; ``render(report, "json")``
     writes this dict with sorted keys.
     """
-    _check_fail_on(fail_on)
+    drift_fail_on(fail_on, f"drift report fail_on={fail_on!r}")
     return {
         "schema": SCHEMA_ID,
         "mode": report.mode,
@@ -109,19 +110,6 @@ def _finding_dict(finding: DriftFinding) -> dict[str, Any]:
 
 
 # --- shared wording ----------------------------------------------------------------
-
-
-def _check_fail_on(fail_on: str) -> None:
-    if fail_on not in FAIL_ON_CHOICES:
-        raise ConfigError(
-            source=f"drift report fail_on={fail_on!r}",
-            problem="not a severity threshold",
-            valid=", ".join(FAIL_ON_CHOICES),
-        )
-
-
-def _fails(finding: DriftFinding, fail_on: str) -> bool:
-    return fail_on != "never" and finding.severity.rank >= Severity(fail_on).rank
 
 
 def _plural(count: int, noun: str) -> str:
@@ -324,13 +312,13 @@ def _junit(report: DriftReport, fail_on: str) -> str:
     cases: list[tuple[str, str, list[str], list[str]]] = []  # name, skipped, failing, other
     for cassette in report.cassettes:
         skipped = f"deleted: only in {report.old}" if cassette.status == "deleted" else ""
-        failing = [_line(f) for f in cassette.findings if _fails(f, fail_on)]
-        other = [_line(f) for f in cassette.findings if not _fails(f, fail_on)]
+        failing = [_line(f) for f in cassette.findings if f.fails(fail_on)]
+        other = [_line(f) for f in cassette.findings if not f.fails(fail_on)]
         cases.append((cassette.name, skipped, failing, other))
     if report.never_observed:
         # A case of its own, so that --fail-on info fails here exactly when the report fails.
         lines = [f"{f.scope.operation}: {f.path}" for f in report.never_observed]
-        failing_info = _fails(report.never_observed[0], fail_on)
+        failing_info = report.never_observed[0].fails(fail_on)
         cases.append(
             (
                 "modelled fields never observed",
