@@ -6,11 +6,18 @@ has its own emitter. ``Session.create_client`` is the one call that
 through, so this module wraps that single method while a recording or a
 replay is active; everything after that (Stubber, call log) uses the
 client's own event system.
+
+Replayed clients are built "offline": their HTTP transport refuses to send
+(the Stubber answers every call, so a request that reaches it is a bug), which
+also spares them botocore's proxy lookup, SSL context and connection pool; and
+a session the code under test creates gets replay_jobrun's data loader, so a
+new ``boto3.Session()`` per test does not read the model JSON again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import functools
 import inspect
@@ -19,6 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import model
+from .errors import NetworkBlockedError
 from .model import SERVICE_NAME
 
 # Passed to replayed clients that were given none, so botocore never walks the
@@ -39,9 +48,44 @@ class ClientPolicy:
     # Told each client's secret access key: it signs requests but never travels in
     # them, so scrubbing cannot learn it from the traffic.
     on_secret_key: Callable[[str], None] | None = None
+    # Replay: clients never send; they share replay_jobrun's parsed model data.
+    offline: bool = False
 
 
 _lock = threading.RLock()
+# Set while an offline emr-containers client is being built, in the thread building it.
+_building_offline: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "replay_jobrun_building_offline", default=False
+)
+
+
+class OfflineHTTPSession:
+    """The HTTP transport of replayed clients: nothing leaves the process.
+
+    Takes botocore's ``URLLib3Session`` constructor arguments and ignores them.
+    """
+
+    def __init__(self, **_: Any) -> None:
+        pass
+
+    def send(self, request: Any) -> Any:
+        raise NetworkBlockedError(service=SERVICE_NAME, method=request.method, url=request.url)
+
+    def close(self) -> None:
+        pass
+
+
+def _share_data_loader(session: Any) -> None:
+    """Give ``session`` the loader of replay_jobrun's own session, if both read the same paths.
+
+    botocore reads and caches the model JSON per loader, and a new session makes a
+    new loader: ~40 ms per ``boto3.Session()``. The loader only caches what it read.
+    """
+    shared = model.botocore_session()
+    if session is shared:
+        return
+    if session.get_config_variable("data_path") == shared.get_config_variable("data_path"):
+        session.register_component("data_loader", model.data_loader())
 
 
 @contextlib.contextmanager
@@ -65,7 +109,15 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
             arguments["aws_access_key_id"] = FAKE_ACCESS_KEY
             arguments["aws_secret_access_key"] = FAKE_SECRET_KEY
             arguments["aws_session_token"] = None
-        client = original(*bound.args, **bound.kwargs)
+        if policy.offline:
+            _share_data_loader(self)
+            token = _building_offline.set(True)
+            try:
+                client = original(*bound.args, **bound.kwargs)
+            finally:
+                _building_offline.reset(token)
+        else:
+            client = original(*bound.args, **bound.kwargs)
         if policy.on_secret_key is not None:
             secret = arguments.get("aws_secret_access_key") or _session_secret_key(self)
             if secret and secret != FAKE_SECRET_KEY:
@@ -73,13 +125,91 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
         policy.on_client(client)
         return client
 
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(_patched(botocore.session.Session, "create_client", create_client))
+        if policy.offline:
+            _patch_offline_building(patches)
+        yield
+
+
+@contextlib.contextmanager
+def _patched(owner: Any, name: str, replacement: Any) -> Iterator[None]:
+    original = getattr(owner, name)
     with _lock:
-        botocore.session.Session.create_client = create_client
+        setattr(owner, name, replacement)
     try:
         yield
     finally:
         with _lock:
-            botocore.session.Session.create_client = original
+            setattr(owner, name, original)
+
+
+def _patch_offline_building(patches: contextlib.ExitStack) -> None:
+    """While an offline client is built, give it an offline endpoint and the shared model."""
+    from botocore.client import ClientCreator
+    from botocore.endpoint import EndpointCreator
+
+    create_endpoint = EndpointCreator.create_endpoint
+
+    def offline_endpoint(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _building_offline.get():
+            kwargs["http_session_cls"] = OfflineHTTPSession
+            if kwargs.get("proxies") is None:
+                kwargs["proxies"] = {}  # never used: skips scanning the environment
+        return create_endpoint(self, *args, **kwargs)
+
+    patches.enter_context(_patched(EndpointCreator, "create_endpoint", offline_endpoint))
+
+    _patch_shared_endpoint_provider(patches)
+    load_service_model = getattr(ClientCreator, "_load_service_model", None)
+    if load_service_model is None:  # a botocore without it: clients build their own model
+        return
+
+    def shared_service_model(self: Any, service_name: str, api_version: Any = None) -> Any:
+        # The ServiceModel is immutable once built; sharing it keeps the shapes that
+        # parsing and validation resolved, instead of resolving them again per client.
+        loader = getattr(self, "_loader", None)
+        if (
+            _building_offline.get()
+            and service_name == SERVICE_NAME
+            and api_version is None
+            and loader is model.data_loader()
+        ):
+            return model.service_model()
+        return load_service_model(self, service_name, api_version)
+
+    patches.enter_context(_patched(ClientCreator, "_load_service_model", shared_service_model))
+
+
+# (ruleset data, partition data, provider): the data are the shared loader's, so identity is a key.
+_providers: list[tuple[Any, Any, Any]] = []
+
+
+def _patch_shared_endpoint_provider(patches: contextlib.ExitStack) -> None:
+    """Offline clients share one EndpointProvider per ruleset, and so its resolution cache.
+
+    A provider is the parsed endpoint rule set plus an LRU cache of resolved
+    endpoints: a pure function of its data that botocore builds per client.
+    """
+    import botocore.regions
+
+    provider_class = getattr(botocore.regions, "EndpointProvider", None)
+    if provider_class is None:
+        return
+
+    def shared_provider(*args: Any, **kwargs: Any) -> Any:
+        ruleset, partitions = kwargs.get("ruleset_data"), kwargs.get("partition_data")
+        if args or kwargs.get("excluded_params") or ruleset is None or not _building_offline.get():
+            return provider_class(*args, **kwargs)
+        with _lock:
+            for known_ruleset, known_partitions, provider in _providers:
+                if known_ruleset is ruleset and known_partitions is partitions:
+                    return provider
+            provider = provider_class(*args, **kwargs)
+            _providers.append((ruleset, partitions, provider))
+            return provider
+
+    patches.enter_context(_patched(botocore.regions, "EndpointProvider", shared_provider))
 
 
 def _session_secret_key(session: Any) -> str | None:

@@ -101,3 +101,14 @@ class ConfigError(ReplayJobrunError, ValueError):
     """An option, marker argument or environment variable has an invalid value."""
 
     fmt = "{source}: {problem}\nValid: {valid}"
+
+
+class NetworkBlockedError(ReplayError):
+    """A replayed client tried to send a request: while replaying nothing leaves the process."""
+
+    fmt = (
+        "replay_jobrun: a replayed {service} client tried to send {method} {url} over the "
+        "network; while replaying, nothing is sent (the cassette's Stubber answers every call).\n"
+        "Fix: keep botocore's Stubber handlers on the client (do not unregister 'before-call' "
+        "handlers), or record instead: --jobrun-record-mode=once with --jobrun-endpoint-url=URL."
+    )

@@ -25,6 +25,12 @@ def botocore_session() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
+def data_loader() -> Any:
+    """The data loader of :func:`botocore_session`: model JSON read once per process."""
+    return botocore_session().get_component("data_loader")
+
+
+@functools.lru_cache(maxsize=1)
 def service_model() -> Any:
     """The installed botocore model of emr-containers."""
     return botocore_session().get_service_model(SERVICE_NAME)

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import matching, model
 from .cassette import Cassette, Interaction, load_cassette, per_cassette
@@ -35,8 +35,10 @@ from .errors import (
     UnusedInteractionsError,
 )
 from .options import unknown_fields_policy
-from .rules import KeepRule, Rule
-from .scrub import Scrubber
+
+if TYPE_CHECKING:
+    from .rules import Rule
+    from .scrub import Scrubber
 
 RERECORD_HINT = (
     "If the code under test changed on purpose, re-record the cassette: "
@@ -114,24 +116,67 @@ def parse_response(
             fix="the body was edited or truncated; restore it from version control or re-record",
         ) from err
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
+    if response.status < 300:
+        _validate(parsed, operation_model, interaction, path, index)
     return ParsedResponse(interaction.operation, response.status, parsed)
+
+
+def _validate(
+    parsed: dict[str, Any],
+    operation_model: Any,
+    interaction: Interaction,
+    path: Path | None,
+    index: int,
+) -> None:
+    # What Stubber.add_response checks, once per cassette instead of once per staging.
+    from botocore.exceptions import ParamValidationError
+    from botocore.validate import validate_parameters
+
+    body = {key: value for key, value in parsed.items() if key != "ResponseMetadata"}
+    try:
+        if operation_model.output_shape is not None:
+            validate_parameters(body, operation_model.output_shape)
+        elif body:
+            raise ParamValidationError(report=f"{interaction.operation} has no output members")
+    except ParamValidationError as err:
+        raise CassetteFormatError(
+            path=path,
+            problem=f"interaction #{index} ({interaction.label}): botocore's Stubber would "
+            f"reject the parsed response: {err}",
+            fix="the body was edited by hand; restore it from version control or re-record",
+        ) from err
 
 
 @per_cassette
 def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
-    """Parsed responses of a cassette, computed once per loaded cassette. Read-only."""
+    """Parsed (and validated) responses of a cassette, once per loaded cassette. Read-only."""
     return tuple(parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions))
+
+
+@functools.cache
+def _stubber_class() -> type[Any]:
+    from botocore.stub import Stubber
+
+    class PrevalidatedStubber(Stubber):  # type: ignore[misc]
+        """botocore's Stubber, minus re-validating responses that parsed_responses validated.
+
+        Validation is most of ``add_response``'s cost (~0.1 ms per response); the
+        queue, the handlers and what the client returns are Stubber's own.
+        """
+
+        def _validate_operation_response(self, operation_name: str, response: Any) -> None:
+            pass
+
+    return PrevalidatedStubber
 
 
 class _ClientStub:
     """A Stubber on one client, fed just in time from the shared queue."""
 
     def __init__(self, replay: Replay, client: Any) -> None:
-        from botocore.stub import Stubber
-
         self._replay = replay
         self._client = client
-        self._stubber_class = Stubber
+        self._stubber_class = _stubber_class()
         self._staged: int | None = None
         events = client.meta.events
         # Registered before Stubber.activate(): first-section handlers of the same
@@ -141,7 +186,7 @@ class _ClientStub:
             "before-parameter-build.*.*", self._stage, unique_id="replay-jobrun-stage"
         )
         events.register_first("before-call.*.*", self._check, unique_id="replay-jobrun-check")
-        self._stubber = Stubber(client)
+        self._stubber = self._stubber_class(client)
         self._stubber.activate()
 
     def _stage(self, params: dict[str, Any], model: Any, context: Any = None, **_: Any) -> None:
@@ -191,22 +236,13 @@ class Replay:
     _calls: list[Call] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
+    _secret_keys: list[str] = field(default_factory=list, init=False, repr=False)
     slept: list[float] = field(default_factory=list, init=False)
     """Durations passed to ``time.sleep`` while sleeping was skipped."""
 
     def __post_init__(self) -> None:
         self._parsed = parsed_responses(self.loaded)
         self._check_unknown_fields()
-        if self.scrubber is None:
-            # The live side must go through the rules the recording went through; which
-            # fields were kept is the recording's to say, in its metadata.
-            meta = self.loaded.metadata
-            self.scrubber = Scrubber(
-                salt=self.salt,
-                known_pseudonyms=meta.get("pseudonyms") or (),
-                keep_fields=meta.get("keep_fields") or (),
-                rules=[r for r in self.rules if not isinstance(r, KeepRule)],
-            )
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
 
@@ -236,6 +272,35 @@ class Replay:
             UnknownFieldsWarning,
             stacklevel=_outside_this_package(),
         )
+
+    def live_scrubber(self) -> Scrubber:
+        """The scrubber live requests go through before matching (built on first need)."""
+        if self.scrubber is None:
+            from .rules import KeepRule
+            from .scrub import Scrubber
+
+            # The live side must go through the rules the recording went through; which
+            # fields were kept is the recording's to say, in its metadata.
+            meta = self.loaded.metadata
+            self.scrubber = Scrubber(
+                salt=self.salt,
+                known_pseudonyms=meta.get("pseudonyms") or (),
+                keep_fields=meta.get("keep_fields") or (),
+                rules=[r for r in self.rules if not isinstance(r, KeepRule)],
+            )
+            for secret in self._secret_keys:
+                self.scrubber.learn_secret_key(secret)
+        return self.scrubber
+
+    def _learn_secret_key(self, secret: str) -> None:
+        # A key the code under test passes in a param was swept from the recording too.
+        if self.scrubber is None:
+            self._secret_keys.append(secret)
+        else:
+            self.scrubber.learn_secret_key(secret)
+
+    def _scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
+        return self.live_scrubber().scrub_live(operation, url, body)
 
     # -- public ------------------------------------------------------------
     @property
@@ -318,7 +383,6 @@ class Replay:
     def _consume(self, index: int, operation: str, request: dict[str, Any]) -> None:
         interaction = self.loaded.interactions[index]
         if self.match_requests:
-            assert self.scrubber is not None
             recorded = (
                 interaction.request.method,
                 interaction.request.uri,
@@ -326,7 +390,7 @@ class Replay:
             )
             live = (request["method"], request["url"], request.get("body"))
             problems = matching.compare(
-                operation, recorded, live, self.scrubber.scrub_live, self.ignore_params
+                operation, recorded, live, self._scrub_live, self.ignore_params
             )
             if problems:
                 raise RequestMismatchError(
@@ -419,13 +483,12 @@ def replay(
         rules=tuple(rules),
         unknown_fields=unknown_fields_policy(unknown_fields, "replay(unknown_fields=...)"),
     )
-    assert session.scrubber is not None
     policy = ClientPolicy(
         on_client=session.attach,
         default_region=session.region or "us-east-1",
         fake_credentials=True,
-        # A key the code under test passes in a param was swept from the recording too.
-        on_secret_key=session.scrubber.learn_secret_key,
+        on_secret_key=session._learn_secret_key,
+        offline=True,
     )
     with contextlib.ExitStack() as stack:
         stack.enter_context(intercept_clients(policy))
