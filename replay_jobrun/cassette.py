@@ -339,15 +339,24 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     cached = _cache.get(resolved)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    try:
-        text = resolved.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise CassetteFormatError(
-            path=resolved, problem="not UTF-8 text", fix="restore the file or re-record it"
-        ) from err
-    cassette = parse_cassette(text, resolved)
+    cassette = parse_cassette_bytes(resolved.read_bytes(), resolved)
     _cache[resolved] = (stamp, cassette)
     return cassette
+
+
+def parse_cassette_bytes(data: bytes, path: Path) -> Cassette:
+    """Parse a cassette file's bytes, as :func:`load_cassette` reads the file (no caching).
+
+    For callers that already hold the bytes (drift keys its caches on them).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CassetteFormatError(
+            path=path, problem="not UTF-8 text", fix="restore the file or re-record it"
+        ) from err
+    # What reading the file in text mode does (universal newlines).
+    return parse_cassette(text.replace("\r\n", "\n").replace("\r", "\n"), path)
 
 
 # --- writing -----------------------------------------------------------------

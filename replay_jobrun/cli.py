@@ -112,6 +112,24 @@ def _add_drift(commands: Any) -> None:
         help="drop findings at PATH (and under it), of KIND only if given; added to the "
         "jobrun_drift_ignore ini option (repeatable)",
     )
+    drift.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes to compare with: 1 runs in this one; default: one per CPU when "
+        "there are enough distinct cassettes to pay for starting them, else 1",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
 
 
 def cassette_files(paths: Sequence[Path]) -> list[Path]:
@@ -211,16 +229,23 @@ def _drift(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for path in paths:  # named by path as given: several folders may hold one name
             for name, source in cassettes_at(path).items():
                 found[(path / name).as_posix() if path.is_dir() else path.as_posix()] = source
-        report = check_sets(found, label=" ".join(map(str, paths)), ignore=ignore)
+        report = check_sets(
+            found, label=" ".join(map(str, paths)), ignore=ignore, workers=args.workers
+        )
     elif args.against:
         from .gitrefs import cassettes_at_ref
 
         old, new = cassettes_at_ref(args.against, paths)
         report = compare_sets(
-            old, new, old_label=args.against, new_label="working tree", ignore=ignore
+            old,
+            new,
+            old_label=args.against,
+            new_label="working tree",
+            ignore=ignore,
+            workers=args.workers,
         )
     elif len(args.paths) == 2:
-        report = drift(args.paths[0], args.paths[1], ignore=ignore)
+        report = drift(args.paths[0], args.paths[1], ignore=ignore, workers=args.workers)
     else:
         parser.error("drift takes OLD NEW, --against REF [PATH ...] or --model [PATH ...]")
     for fmt, target in outputs:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import model
-from .cassette import Cassette, load_cassette
+from .cassette import Cassette, load_cassette, parse_cassette, parse_cassette_bytes
 from .errors import ConfigError
 from .fingerprint import (
     OK,
@@ -432,10 +432,19 @@ def _at_or_above(findings: Iterable[DriftFinding], fail_on: str) -> bool:
 
 @dataclass(frozen=True)
 class CassetteSource:
-    """Where a cassette of a set comes from: ``where`` for reports, ``load`` on demand."""
+    """Where a cassette of a set comes from: ``where`` for reports, ``load`` on demand.
+
+    A source that can hand over the bytes it parses gives ``read`` (the bytes)
+    and ``parse`` (bytes to cassette, as ``load`` does): drift keys its per-run
+    caches on those bytes, so identical files are parsed and compared once.
+    The sources made here and by ``--against`` are picklable, which the
+    process pool of large runs needs (others run serially).
+    """
 
     where: str
     load: Callable[[], Cassette]
+    read: Callable[[], bytes] | None = None
+    parse: Callable[[bytes], Cassette] | None = None
 
 
 CassetteSet = Mapping[str, CassetteSource]
@@ -443,7 +452,42 @@ CassetteSet = Mapping[str, CassetteSource]
 
 
 def file_source(path: Path) -> CassetteSource:
-    return CassetteSource(path.as_posix(), functools.partial(load_cassette, path))
+    """A cassette file as a source (read when drift gets to it)."""
+    return _file_source(path.as_posix(), os.path.abspath(path))
+
+
+def _file_source(where: str, absolute: str) -> CassetteSource:
+    # Strings, not Paths, until a file is parsed: a folder of thousands of cassettes
+    # spent most of its listing time building Path objects.
+    return CassetteSource(
+        where,
+        functools.partial(load_cassette, absolute),
+        read=functools.partial(_read_file, absolute),
+        parse=functools.partial(_parse_file, path=absolute),
+    )
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _parse_file(data: bytes, path: str) -> Cassette:
+    return parse_cassette_bytes(data, Path(path))  # errors name the absolute path, as loading does
+
+
+def text_source(where: str, text: str) -> CassetteSource:
+    """A cassette held as text (e.g. a git blob), named ``where`` in reports and errors."""
+    return CassetteSource(
+        where,
+        functools.partial(parse_cassette, text, Path(where)),
+        read=functools.partial(str.encode, text),
+        parse=functools.partial(_parse_utf8, path=Path(where)),
+    )
+
+
+def _parse_utf8(data: bytes, path: Path) -> Cassette:
+    return parse_cassette(data.decode("utf-8"), path)
 
 
 def cassettes_at(path: str | os.PathLike[str]) -> dict[str, CassetteSource]:
@@ -453,19 +497,41 @@ def cassettes_at(path: str | os.PathLike[str]) -> dict[str, CassetteSource]:
         return {root.name: file_source(root)}
     if not root.is_dir():
         raise FileNotFoundError(2, "no such file or folder", str(root))
-    return {
-        file.relative_to(root).as_posix(): file_source(file)
-        for file in sorted(root.rglob("*"))
-        if file.suffix in (".yaml", ".yml") and file.is_file()
-    }
+    shown = root.as_posix()
+    prefix = "" if shown == "." else shown if shown.endswith("/") else f"{shown}/"
+    absolute = os.path.join(os.path.abspath(root), "")
+    sources = {}
+    for parts in _yaml_files(root):
+        name = "/".join(parts)
+        sources[name] = _file_source(prefix + name, absolute + os.sep.join(parts))
+    return sources
 
 
-def _kept(
-    findings: Iterable[DriftFinding], ignore: Sequence[IgnoreRule]
-) -> tuple[tuple[DriftFinding, ...], int]:
-    all_findings = list(findings)
-    kept = tuple(f for f in all_findings if not any(rule.matches(f) for rule in ignore))
-    return kept, len(all_findings) - len(kept)
+def _yaml_files(root: Path) -> list[tuple[str, ...]]:
+    """Relative path parts of the cassette files under ``root``, in ``sorted(rglob)`` order.
+
+    What ``sorted(root.rglob("*"))`` filtered on suffix and ``is_file()`` gives
+    (symlinked folders are not entered, symlinked files are taken), with
+    ``os.scandir``: its entries know their type without a ``stat`` per file,
+    which matters for folders of thousands of cassettes.
+    """
+    found: list[tuple[str, ...]] = []
+    folders: list[tuple[str, ...]] = [()]
+    while folders:
+        parts = folders.pop()
+        try:
+            entries = list(os.scandir(root.joinpath(*parts)))
+        except PermissionError:
+            continue  # rglob skips a folder it may not list
+        for entry in entries:
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    folders.append((*parts, entry.name))
+                elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                    found.append((*parts, entry.name))
+            except OSError:
+                continue  # vanished or unreadable: rglob skips it too
+    return sorted(found)
 
 
 def compare_sets(
@@ -475,16 +541,27 @@ def compare_sets(
     old_label: str,
     new_label: str,
     ignore: Sequence[IgnoreRule] = (),
+    workers: int | None = None,
 ) -> DriftReport:
-    """Drift between two sets of recordings paired by name, and of the new set against the model."""
-    return _set_report("recordings", old, new, labels=(old_label, new_label), ignore=ignore)
+    """Drift between two sets of recordings paired by name, and of the new set against the model.
+
+    ``workers``: processes to compare with; None chooses (see :func:`drift`),
+    1 runs in this process. The report is the same.
+    """
+    return _set_report(
+        "recordings", old, new, labels=(old_label, new_label), ignore=ignore, workers=workers
+    )
 
 
 def check_sets(
-    cassettes: CassetteSet, *, label: str, ignore: Sequence[IgnoreRule] = ()
+    cassettes: CassetteSet,
+    *,
+    label: str,
+    ignore: Sequence[IgnoreRule] = (),
+    workers: int | None = None,
 ) -> DriftReport:
-    """Every cassette of a set against the installed botocore model."""
-    return _set_report("model", {}, cassettes, labels=(None, label), ignore=ignore)
+    """Every cassette of a set against the installed botocore model (``workers``: as above)."""
+    return _set_report("model", {}, cassettes, labels=(None, label), ignore=ignore, workers=workers)
 
 
 def _set_report(
@@ -494,30 +571,39 @@ def _set_report(
     *,
     labels: tuple[str | None, str],
     ignore: Sequence[IgnoreRule],
+    workers: int | None,
 ) -> DriftReport:
+    from .driftrun import run_pairs
+
     # A cassette without an old side is checked against the model alone.
     alone = "model" if mode == "model" else "new"
-    cassettes = []
-    ignored = 0
-    union = Fingerprint()
-    for name in sorted(old.keys() | new.keys()):
-        before, after = old.get(name), new.get(name)
-        if after is None:
-            assert before is not None
-            cassettes.append(CassetteDrift(name, before.where, None, "deleted"))
-            continue
-        new_fp = fingerprint(after.load())
-        union.update(new_fp)
-        if before is not None:
-            found, status = compare(fingerprint(before.load()), new_fp), "compared"
-        else:
-            found, status = check_model(new_fp), alone
-        kept, dropped = _kept(found, ignore)
-        ignored += dropped
-        where = before.where if before is not None else None
-        cassettes.append(CassetteDrift(name, where, after.where, status, kept))
+    tasks = [(name, old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())]
+    cassettes, union, ignored = run_pairs(tasks, alone=alone, ignore=ignore, workers=workers)
     info, dropped = _kept(never_observed(union), ignore)
     return DriftReport(mode, *labels, tuple(cassettes), info, ignored + dropped)
+
+
+def pair_drift(
+    before: Fingerprint | None, after: Fingerprint, *, alone: str, ignore: Sequence[IgnoreRule]
+) -> tuple[str, tuple[DriftFinding, ...], int]:
+    """(status, findings kept, how many ignored) of one pair of a set.
+
+    ``compared`` when there is an old side; else the new side against the model
+    alone, with status ``alone``.
+    """
+    if before is not None:
+        status, found = "compared", compare(before, after)
+    else:
+        status, found = alone, check_model(after)
+    return (status, *_kept(found, ignore))
+
+
+def _kept(
+    findings: Iterable[DriftFinding], ignore: Sequence[IgnoreRule]
+) -> tuple[tuple[DriftFinding, ...], int]:
+    all_findings = list(findings)
+    kept = tuple(f for f in all_findings if not any(rule.matches(f) for rule in ignore))
+    return kept, len(all_findings) - len(kept)
 
 
 def compare_cassettes(
@@ -533,10 +619,15 @@ def drift(
     new: str | os.PathLike[str],
     *,
     ignore: Iterable[str | IgnoreRule] = (),
+    workers: int | None = None,
 ) -> DriftReport:
     """Schema drift from the cassettes at ``old`` to those at ``new`` (two files or two folders).
 
     ``ignore`` takes rules or ignore-list lines (``PATH`` or ``KIND PATH``).
+    ``workers``: processes to compare with. None lets drift choose: a pool of
+    one process per CPU when there are hundreds of distinct pairs to compare
+    (identical files count once), else this process; 1 runs in this process.
+    The report is the same whatever runs it.
     """
     old_set, new_set = cassettes_at(old), cassettes_at(new)
     if Path(old).is_file() and Path(new).is_file():  # two files pair whatever their names
@@ -547,14 +638,18 @@ def drift(
         old_label=str(old),
         new_label=str(new),
         ignore=_rules(ignore),
+        workers=workers,
     )
 
 
 def drift_against_model(
-    path: str | os.PathLike[str], *, ignore: Iterable[str | IgnoreRule] = ()
+    path: str | os.PathLike[str],
+    *,
+    ignore: Iterable[str | IgnoreRule] = (),
+    workers: int | None = None,
 ) -> DriftReport:
     """Schema drift of the cassettes at ``path`` against the installed botocore model."""
-    return check_sets(cassettes_at(path), label=str(path), ignore=_rules(ignore))
+    return check_sets(cassettes_at(path), label=str(path), ignore=_rules(ignore), workers=workers)
 
 
 def _rules(ignore: Iterable[str | IgnoreRule]) -> list[IgnoreRule]:

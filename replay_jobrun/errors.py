@@ -19,6 +19,15 @@ class ReplayJobrunError(Exception):
         self.kwargs = kwargs
         super().__init__(self.fmt.format(**kwargs))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickling calls cls(*args); ours take keywords. Errors raised in a
+        # drift worker process cross back to the parent pickled.
+        return (_rebuild, (type(self), self.kwargs))
+
+
+def _rebuild(cls: type[ReplayJobrunError], kwargs: dict[str, Any]) -> ReplayJobrunError:
+    return cls(**kwargs)
+
 
 class CassetteNotFoundError(ReplayJobrunError, FileNotFoundError):
     """Replay needs a cassette that does not exist yet."""

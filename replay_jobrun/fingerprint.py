@@ -19,7 +19,9 @@ model's (including ones botocore's parser silently coerces).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +29,7 @@ from typing import Any
 from . import model
 from .cassette import Cassette, Interaction, per_cassette
 from .errors import CassetteFormatError
-from .replay import parse_response, parsed_responses
+from .replay import parse_response
 
 # Members whose values say how a run ended: differing values are another outcome,
 # not drift (only a value the model does not list is reported).
@@ -81,8 +83,29 @@ _MODEL_TYPES = {
 }
 
 
+# The common exact types first: one dict lookup instead of a chain of isinstance
+# checks, for every value of every response walked.
+_EXACT_TYPES: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "float",
+    str: "string",
+    datetime.datetime: "timestamp",
+    bytes: "blob",
+    bytearray: "blob",
+    dict: "object",
+    list: "list",
+}
+
+
 def _value_type(value: Any) -> str:
     """The JSON-ish name of a parsed (or raw) value's type."""
+    exact = _EXACT_TYPES.get(type(value))
+    return exact if exact is not None else _subclass_type(value)
+
+
+def _subclass_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -162,8 +185,26 @@ class Fingerprint:
         return seen
 
 
+# The ISO-8601 form AWS sends. Only such strings take the fast path below; dateutil,
+# which botocore falls back on, parses every one of them too.
+_ISO_8601 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?", re.ASCII
+)
+
+
 def _timestamp(raw: Any) -> Any:
-    """A raw timestamp as botocore would parse it, for responses it could not parse whole."""
+    """A raw timestamp as botocore would parse it (the raw value if botocore cannot).
+
+    Only the type of the result reaches a fingerprint. botocore tries ``float()``
+    and then dateutil, ~50 µs a string; an ISO-8601 string that
+    ``datetime.fromisoformat`` accepts (it checks the field ranges) parses
+    either way, so that check is enough for it. Anything else asks botocore.
+    """
+    if isinstance(raw, str) and _ISO_8601.fullmatch(raw):
+        try:
+            return datetime.datetime.fromisoformat(raw)
+        except ValueError:
+            pass  # out of range, or a form this Python does not read: botocore decides
     from botocore.utils import parse_timestamp
 
     try:
@@ -334,26 +375,58 @@ def interaction_fingerprint(
 
 @per_cassette
 def interaction_fingerprints(cassette: Cassette) -> tuple[Fingerprint, ...]:
-    """One fingerprint per interaction, in recorded order. Read-only."""
-    return tuple(
-        interaction_fingerprint(interaction, parsed)
-        for interaction, parsed in zip(cassette.interactions, _parsed(cassette), strict=True)
+    """One fingerprint per interaction, in recorded order. Read-only.
+
+    Most responses are fingerprinted from their JSON alone: where every value
+    has the model's type, botocore's parser changes no type (it turns
+    timestamps into datetimes, which the walk does too, and leaves the rest as
+    they are), so its output would give the same fingerprint; running it costs
+    more than the walk. Where the raw walk finds a value off the model, the
+    parser's output is what decides (it coerces some values, and may fail), so
+    that response is parsed and walked again, as before.
+    """
+    found = []
+    for index, interaction in enumerate(cassette.interactions):
+        if _parser_free(interaction):
+            raw_only = interaction_fingerprint(interaction, None)
+            if not raw_only.off_model:
+                found.append(raw_only)
+                continue
+        found.append(interaction_fingerprint(interaction, _parsed(cassette, index)))
+    return tuple(found)
+
+
+def _parser_free(interaction: Interaction) -> bool:
+    """Whether botocore's parse of this response is its JSON body, member for member."""
+    operation = interaction.operation
+    return (
+        operation is not None
+        and interaction.response.status < 300  # errors: the parser picks the error shape
+        and _body_only_output(operation)
     )
 
 
-def _parsed(cassette: Cassette) -> list[dict[str, Any] | None]:
+@functools.cache
+def _body_only_output(operation: str) -> bool:
+    """No member of the output read from headers or the status, nor a payload member."""
+    shape = model.service_model().operation_model(operation).output_shape
+    if shape is None:
+        return True
+    return "payload" not in shape.serialization and not any(
+        member.serialization.get("location") for member in shape.members.values()
+    )
+
+
+def _parsed(cassette: Cassette, index: int) -> dict[str, Any] | None:
+    """botocore's parse of one response, or None where it fails.
+
+    A value of another type than the model's can break botocore's parser (a string
+    for a structure); that is drift to report, so such responses are fingerprinted raw.
+    """
     try:
-        return [response.parsed for response in parsed_responses(cassette)]
+        return parse_response(cassette.interactions[index], cassette.path, index).parsed
     except CassetteFormatError:
-        # A value of another type than the model's can break botocore's parser (a string
-        # for a structure); that is drift to report, so fingerprint such responses raw.
-        found: list[dict[str, Any] | None] = []
-        for index, interaction in enumerate(cassette.interactions):
-            try:
-                found.append(parse_response(interaction, cassette.path, index).parsed)
-            except CassetteFormatError:
-                found.append(None)
-        return found
+        return None
 
 
 def fingerprint(cassette: Cassette) -> Fingerprint:

@@ -7,14 +7,12 @@ point at files CI annotations can link to.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cassette import parse_cassette
-from .drift import CassetteSource, cassettes_at
+from .drift import CassetteSource, cassettes_at, text_source
 from .errors import ConfigError
 
 _SUFFIXES = (".yaml", ".yml")
@@ -92,10 +90,7 @@ def cassettes_at_ref(
         listed = _git(root, "ls-tree", "-r", "-z", "--name-only", ref, "--", where)
         names = [n for n in listed.decode().split("\0") if n.endswith(_SUFFIXES)]
         for name, text in _blobs(root, ref, names).items():
-            where_at_ref = f"{ref}:{name}"
-            old[name] = CassetteSource(
-                where_at_ref, functools.partial(parse_cassette, text, Path(where_at_ref))
-            )
+            old[name] = text_source(f"{ref}:{name}", text)
         if path.exists():
             for name, source in cassettes_at(path).items():
                 new[where if path.is_file() else posixpath.normpath(f"{where}/{name}")] = source

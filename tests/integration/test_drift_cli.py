@@ -127,6 +127,30 @@ def test_folders_pair_by_relative_path_and_formats_go_to_files(
     assert suite.get("failures") == "1"
 
 
+def test_workers_change_nothing_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "old").mkdir()
+    for name in ("a", "b", "c"):
+        shutil.copy(COMPLETED, tmp_path / "old" / f"{name}.yaml")
+        edited_cassette(COMPLETED, tmp_path / "new" / f"{name}.yaml", _add_s3_logs)
+    outputs = []
+    for workers in ("1", "2"):
+        code, out, _ = _run(
+            capsys,
+            str(tmp_path / "old"),
+            str(tmp_path / "new"),
+            "--format",
+            "json",
+            "--workers",
+            workers,
+        )
+        assert code == 1
+        outputs.append(json.loads(out))
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["summary"]["cassettes_with_drift"] == 3
+
+
 def test_against_a_git_ref_compares_the_working_tree(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -222,6 +246,8 @@ def test_model_check_finds_fields_and_values_botocore_does_not_know(
         (["a", "b", "c"], "drift takes OLD NEW"),
         (["--against", "HEAD", "--model"], "not allowed with argument"),
         (["--fail-on", "sometimes", "a", "b"], "invalid choice"),
+        (["--workers", "0", "a", "b"], "at least 1"),
+        (["--workers", "two", "a", "b"], "at least 1"),
     ],
 )
 def test_usage_errors_exit_2(
