@@ -87,11 +87,15 @@ def _positions(text: str, anchor: str) -> list[int]:
 
 def find_emails(text: str) -> list[re.Match[str]]:
     """Every EMAIL match in the text, in order."""
+    if "@" not in text and "%40" not in text:
+        return []  # most texts: no call into _anchored
     return _anchored(EMAIL, text, ("@", "%40"), before=70, after=300)
 
 
 def find_buckets(text: str) -> list[re.Match[str]]:
     """Every S3_BUCKET match in the text, in order."""
+    if "s3" not in text:  # in every anchor
+        return []
     return _anchored(S3_BUCKET, text, ("s3://", "s3a://", "s3n://", ":s3:::"), 30, 100)
 
 
@@ -121,6 +125,7 @@ _LOWER_SINGLE = re.compile(r"(?<![a-z])[a-z](?![a-z])")
 _DIGIT_LETTER = re.compile(r"(?<=[0-9])[A-Za-z]|(?<=[A-Za-z])[0-9]")
 
 
+@functools.lru_cache(maxsize=8192)  # the same ids and names, body after body
 def looks_secret(candidate: str) -> bool:
     """True for a long token that looks random rather than made of words.
 
@@ -154,6 +159,61 @@ def _sweep_pattern(secrets: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])")
 
 
+_ALNUM_RUN = re.compile(r"[0-9A-Za-z]+")
+# bytes.translate table: ASCII letters and digits kept, every other byte (UTF-8 lead and
+# continuation bytes included) a space, so that split() yields the runs of [0-9A-Za-z].
+_RUN_TABLE = bytes(c if chr(c).isascii() and chr(c).isalnum() else 0x20 for c in range(256))
+
+
+def alnum_runs(text: str) -> set[bytes]:
+    """The maximal runs of ``[0-9A-Za-z]`` in ``text``, as ASCII bytes."""
+    # One C pass (encode, translate, split) instead of a regex or a loop per character.
+    return set(text.encode("utf-8", "surrogatepass").translate(_RUN_TABLE).split())
+
+
+class SecretIndex:
+    """Which of many known secrets may stand alone in a text, found in one pass over it.
+
+    A secret matches the sweep only standing alone (:func:`sweep_pattern`), so
+    each of its maximal runs of letters and digits is a whole run of the text
+    there: the lookbehind and lookahead close the runs at its ends, its own
+    other characters the runs inside. Indexed by its longest run, a secret is a
+    candidate only when the text has that run. Checking hundreds of secrets
+    with ``in``, each a pass over the text, cost more than the rest of a scrub.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._keyed: dict[bytes, list[str]] = {}
+        self._keys: set[bytes] = set()  # of _keyed: set & set loops over the smaller
+        self._unkeyed: list[str] = []  # no letter or digit at all: checked with ``in``
+        self._seen: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def add(self, secret: str) -> None:
+        if secret in self._seen:
+            return
+        self._seen.add(secret)
+        runs = _ALNUM_RUN.findall(secret)
+        if runs:
+            key = max(runs, key=len).encode("ascii")
+            self._keyed.setdefault(key, []).append(secret)
+            self._keys.add(key)
+        else:
+            self._unkeyed.append(secret)
+
+    def present(self, text: str) -> list[str]:
+        """The secrets that occur in ``text``, at least every one that stands alone there."""
+        found = [s for s in self._unkeyed if s in text]
+        if self._keys:
+            for key in alnum_runs(text) & self._keys:
+                found += [s for s in self._keyed[key] if s in text]
+        return found
+
+
 _PATH_WORD = re.compile(r"\A[a-z][a-z-]{2,}\Z")
 
 
@@ -161,10 +221,15 @@ def secret_parts(candidate: str) -> list[str]:
     """The parts of a token candidate to replace: the whole candidate, or in a path
     (``role/<token>``, ``jobs/<token>/run``: one part is a lowercase word) only the
     parts that look secret, so the path keeps its shape."""
+    return list(_secret_parts(candidate))
+
+
+@functools.lru_cache(maxsize=8192)  # the same ARN paths and ids, body after body
+def _secret_parts(candidate: str) -> tuple[str, ...]:
     parts = candidate.split("/")
     if len(parts) > 1 and any(_PATH_WORD.match(part) for part in parts):
-        return [part for part in parts if len(part) >= 16 and looks_secret(part)]
-    return [candidate] if looks_secret(candidate) else []
+        return tuple(part for part in parts if len(part) >= 16 and looks_secret(part))
+    return (candidate,) if looks_secret(candidate) else ()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -189,6 +254,7 @@ def pseudonym_account_id(original: str, salt: str = DEFAULT_SALT) -> str:
     return value if value != original else value[::-1]
 
 
+@functools.lru_cache(maxsize=1024)  # each request's Authorization header names one
 def pseudonym_access_key_id(original: str, salt: str = DEFAULT_SALT) -> str:
     """Same prefix (AKIA/ASIA…) and length as the original, other characters derived."""
     digest = _derive("access-key-id", original, salt)

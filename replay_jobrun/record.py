@@ -27,7 +27,7 @@ from .cassette import (
     _interaction_from_vcr,
     dump_cassette,
     forget,
-    normalize_for_review,
+    normalize_all,
     parse_cassette,
     write_atomic,
 )
@@ -164,7 +164,7 @@ def write_scrubbed(
     target = path or cassette.path
     scrubber.learn_pseudonyms(cassette.metadata.get("pseudonyms") or ())
     interactions, report = scrubber.scrub_all(cassette.interactions)
-    interactions = [normalize_for_review(i) for i in interactions]
+    interactions = normalize_all(interactions)
     metadata = build_metadata(
         cassette, interactions, scrubber, report, region=region, recorded_at=recorded_at
     )

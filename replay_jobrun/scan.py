@@ -6,6 +6,12 @@ finding names its field, and base64-looking values decoded) and the file text
 itself, with each ``!!binary`` block decoded. It uses the detectors the
 scrubber uses (:mod:`.patterns`), so every finding names the rule that should
 have removed it and the rule to add. A finding shows a masked prefix only.
+
+A clean cassette is the common case, and a poller's cassette repeats itself
+line after line, so each scan first runs the detectors once over the distinct
+lines of everything it reads (:func:`_texts_clean`). Every detector matches
+within a line, so a finding anywhere is a finding in some distinct line: only
+when that pass finds something does the scan go part by part, to name where.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from .patterns import (
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
     TOKEN_CANDIDATE,
+    SecretIndex,
     find_buckets,
     find_emails,
     secret_parts,
@@ -88,6 +95,9 @@ _BINARY_BLOCK = re.compile(
     r"|[\"']?([A-Za-z0-9+/=]+)[\"']?)"
 )
 _BASE64_VALUE = re.compile(r"\A[A-Za-z0-9+/]{16,}={0,2}\Z")
+# A JSON string that _BASE64_VALUE matches, in JSON text with no backslash (where every
+# quote is a string's own).
+_QUOTED_BASE64 = re.compile(r'"([A-Za-z0-9+/]{16,}={0,2})"')
 
 
 def _inflate(raw: bytes) -> bytes:
@@ -176,14 +186,22 @@ def interaction_parts(interaction: Interaction) -> Iterator[tuple[str, str | Non
 
 
 def _text_findings(
-    text: str, secrets: Mapping[str, str], pseudonyms: frozenset[str], tokens: bool = True
+    text: str,
+    secrets: Mapping[str, str],
+    pseudonyms: frozenset[str],
+    tokens: bool = True,
+    index: SecretIndex | None = None,
 ) -> Iterator[tuple[str, str, str, str]]:
     """``(kind, value, masked, rule)`` for every possible secret in one text; ``tokens=False``
     where the secret-token rule does not apply (request-id headers, the raw file text).
+    ``index`` holds (at least) the keys of ``secrets``: a faster way to find those present.
 
     A known secret counts where it stands alone, as the sweep replaces it: a swept
     date ``2026-03-22`` inside a timestamp ``2026-03-22T10:00:00Z`` is not a leak."""
-    present = [s for s in secrets if s in text]
+    if index is None:
+        present = [s for s in secrets if s in text]
+    else:
+        present = [s for s in index.present(text) if s in secrets]
     if present:
         for match in sweep_pattern(present).finditer(text):
             secret = match.group(0)
@@ -249,13 +267,18 @@ def scan_interactions(
     """Findings in parsed interactions. ``secrets`` are values that must not appear (with
     where each was learnt, if known); ``pseudonyms`` are replacements that may."""
     known, allowed = _known(secrets), frozenset(pseudonyms)
+    secret_index = SecretIndex(known)
+    if _interactions_clean(interactions, known, allowed, secret_index):
+        return []
     findings = []
     for index, interaction in enumerate(interactions):
         parts = list(interaction_parts(interaction))
         # The whole interaction first, in one pass; leaf by leaf only to locate a finding.
         # Headers alone are token-exempt, so they are left out of the whole.
         whole = "\n".join(text for where, _, text in parts if not where.endswith(".headers"))
-        here = {s: source for s, source in known.items() if s in whole}
+        # The secrets to look for part by part, headers included.
+        every_part = "\n".join(text for _, _, text in parts)
+        here = {s: known[s] for s in secret_index.present(every_part)}
         if not any(_text_findings(whole, here, allowed)):
             parts = [part for part in parts if part[0].endswith(".headers")]
         for where, path, text in parts:
@@ -264,6 +287,100 @@ def scan_interactions(
                 shown = _masked_path(path, here, allowed)
                 findings.append(Finding(index, where, kind, masked, shown, rule))
     return dedupe(findings)
+
+
+def _body_texts(bodies: Iterable[bytes], texts: set[str]) -> None:
+    """Add to ``texts`` what :func:`_body_parts` yields for each body, or text that holds
+    it: the JSON text itself when it has no backslash (then each string stands verbatim
+    between its quotes, and every detector stops at a quote), and each distinct
+    base64-looking string, decoded."""
+    encoded: set[str] = set()
+    for body in bodies:
+        text = _inflate(body).decode("utf-8", errors="replace")
+        if "\\" in text:  # escapes: the strings are not verbatim in the text
+            texts.update(part for _, part in _body_parts(body))
+        else:
+            texts.add(text)
+            encoded.update(_QUOTED_BASE64.findall(text))
+    for value in encoded:
+        decoded = _b64_text(value)
+        if decoded is not None:
+            texts.add(decoded)
+
+
+def _interactions_clean(
+    interactions: Sequence[Interaction],
+    known: Mapping[str, str],
+    allowed: frozenset[str],
+    index: SecretIndex,
+) -> bool:
+    """True if :func:`interaction_parts` of every interaction hold nothing to report
+    (False means: look part by part)."""
+    # Each distinct text once: a poller's requests and responses repeat.
+    loud: set[str] = set()  # every rule applies
+    quiet: set[str] = set()  # request-id headers: no secret-token rule
+    bodies: set[bytes] = set()
+    id_header: dict[str, bool] = {}
+    for interaction in interactions:
+        request, response = interaction.request, interaction.response
+        loud.add(request.uri)
+        if "%" in request.uri:
+            loud.add(unquote(request.uri))
+        for headers in (request.headers, response.headers):
+            for name, values in headers.items():
+                is_id = id_header.get(name)
+                if is_id is None:
+                    is_id = id_header[name] = bool(name and ID_HEADER.search(name))
+                texts = quiet if is_id else loud
+                texts.update([f"{name}: {value}" for value in values])
+        if request.body:
+            bodies.add(request.body)
+        try:
+            bodies.add(response.decoded_body())
+        except OSError:
+            bodies.add(response.body)
+    _body_texts(bodies, loud)
+    return _texts_clean(loud, quiet, known, allowed, index)
+
+
+def _lines(texts: Iterable[str]) -> set[str]:
+    """The distinct lines of some texts, leading spaces dropped."""
+    lines: set[str] = set()
+    for text in texts:
+        if "\n" in text:
+            lines.update(text.split("\n"))
+        else:
+            lines.add(text)
+    return {line.lstrip(" ") for line in lines}
+
+
+def _texts_clean(
+    loud: set[str],
+    quiet: set[str],
+    known: Mapping[str, str],
+    allowed: frozenset[str],
+    index: SecretIndex,
+) -> bool:
+    """True if no detector finds anything in these texts (the secret-token rule only in
+    ``loud`` ones), checked over their distinct lines.
+
+    Every detector matches within a line and none at a line's leading spaces (the
+    file's indentation, dropped so that a body's lines match the file's), so a text's
+    findings are its lines' findings; but for a known secret that spans lines or starts
+    with a space. Such a secret is looked for in the texts themselves: if any holds it,
+    the answer is False (the slow way); if none does, it cannot be found anywhere."""
+    awkward = [s for s in known if "\n" in s or s.startswith(" ")]
+    if any(s in text for s in awkward for text in (*loud, *quiet)):
+        return False
+    if awkward:
+        known = {s: source for s, source in known.items() if s not in awkward}
+    loud_lines = _lines(loud)
+    quiet_lines = _lines(quiet) - loud_lines
+    for lines, tokens in ((loud_lines, True), (quiet_lines, False)):
+        text = "\n".join(lines)
+        if any(_text_findings(text, known, allowed, tokens, index)):
+            return False
+    return True
 
 
 def scan_text(
@@ -276,10 +393,14 @@ def scan_text(
     The secret-token rule is left to :func:`scan_interactions`, which knows which
     header or field a value is in (request ids look random too)."""
     known, allowed = _known(secrets), frozenset(pseudonyms)
+    index = SecretIndex(known)
+    views = _decoded_views(text)
+    if _texts_clean(set(), {view for _, view in views}, known, allowed, index):
+        return []
     findings = [
         Finding(None, where, kind, masked, None, rule)
-        for where, view in _decoded_views(text)
-        for kind, _, masked, rule in _text_findings(view, known, allowed, tokens=False)
+        for where, view in views
+        for kind, _, masked, rule in _text_findings(view, known, allowed, False, index)
     ]
     return dedupe(findings)
 

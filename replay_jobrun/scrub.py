@@ -24,13 +24,14 @@ replay) changes nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from . import patterns
 from .cassette import Headers, Interaction, RecordedResponse
@@ -44,6 +45,7 @@ from .patterns import (
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
     TOKEN_CANDIDATE,
+    SecretIndex,
     find_buckets,
     find_emails,
     pseudonym_access_key_id,
@@ -76,6 +78,14 @@ CREDENTIAL_HEADERS = frozenset(
 # Shorter sensitive values are too likely to be ordinary words to sweep from other text.
 MIN_SWEPT_LENGTH = 8
 
+# What a memoized step did to the report, to do again on a hit: (kind, original) for a
+# note, (None, pseudonym) for a pseudonym the file holds.
+_Journal = list[tuple[str | None, str]]
+_K = TypeVar("_K")
+_T = TypeVar("_T")
+# A memoized result: the state version it holds at, the result, the journal, its report.
+_Memo = tuple[int, _T, _Journal, "ScrubReport | None"]
+
 
 @dataclass
 class ScrubReport:
@@ -89,6 +99,24 @@ class ScrubReport:
     def note(self, kind: str, original: str, count: int = 1) -> None:
         self.replaced[kind] += count
         self.distinct.setdefault(kind, set()).add(original)
+
+    @classmethod
+    def of(cls, journal: _Journal) -> ScrubReport:
+        """The report of a journal's entries: what they add to a report."""
+        report = cls()
+        for kind, value in journal:
+            if kind is None:
+                report.pseudonyms.add(value)
+            else:
+                report.note(kind, value)
+        return report
+
+    def add(self, other: ScrubReport) -> None:
+        """Add another report's counts, originals and pseudonyms to this one."""
+        for kind, count in other.replaced.items():
+            self.replaced[kind] += count
+            self.distinct.setdefault(kind, set()).update(other.distinct.get(kind, ()))
+        self.pseudonyms |= other.pseudonyms
 
     def summary(self) -> dict[str, dict[str, int]]:
         """``{kind: {"distinct": n, "replaced": m}}``, safe to print and to store."""
@@ -132,13 +160,24 @@ class Scrubber:
         self._field_rules = [r for r in self.rules if isinstance(r, FieldRule)]
         self._fields = PathMatcher([r.path for r in self._field_rules])
         self._regex_rules = [r for r in self.rules if isinstance(r, RegexRule)]
+        self._path_rules = bool(self._keep) or bool(self._fields)
         self.report = ScrubReport()
         self._secrets: dict[str, str] = {}  # original -> replacement
         self._sources: dict[str, str] = {}  # original -> where it was learnt
         self._pseudonyms: set[str] = set(known_pseudonyms)
+        self._index = SecretIndex()  # the keys of _secrets, for the sweep
         self._identifiers: dict[str, None] = {}  # request URIs, each once, in order
         self._joined_identifiers = ""
         self._redactions: dict[tuple[str, int | None, str], str] = {}
+        # Bumped whenever what the rules read changes (secrets, pseudonyms, identifiers):
+        # a memoized result stands for a step run again only at the version it was made at.
+        self._version = 0
+        self._journal: _Journal | None = None
+        # Per scrub_all: results of the text and model passes by input (see _memoized).
+        self._text_memo: dict[tuple[str, bool], _Memo[str]] | None = None
+        self._model_memo: dict[tuple[bytes, str | None], _Memo[bytes]] | None = None
+        # A callable field replacement may not be a function of its input alone: no memo.
+        self._model_memoizable = not any(callable(r.replacement) for r in self._field_rules)
 
     # -- state shared with the leak scan -----------------------------------
     @property
@@ -156,24 +195,79 @@ class Scrubber:
         return frozenset(self._pseudonyms)
 
     def learn_pseudonyms(self, values: Iterable[str]) -> None:
-        self._pseudonyms.update(values)
+        for value in values:
+            self._add_pseudonym(value)
+
+    def _add_pseudonym(self, value: str) -> None:
+        if value not in self._pseudonyms:
+            self._pseudonyms.add(value)
+            self._version += 1
+
+    def _learn_secret(self, original: str, replacement: str, source: str) -> None:
+        self._secrets[original] = replacement
+        self._sources[original] = source
+        self._index.add(original)
+        self._version += 1
 
     def _remember(self, original: str, replacement: str, source: str) -> None:
         if original not in self._secrets:
-            self._secrets[original] = replacement
-            self._sources[original] = source
+            self._learn_secret(original, replacement, source)
             # Bodies are swept as JSON text, where a backslash or a quote stands escaped.
             escaped = json.dumps(original, ensure_ascii=False)[1:-1]
             if escaped != original:
-                self._secrets[escaped] = json.dumps(replacement, ensure_ascii=False)[1:-1]
-                self._sources[escaped] = source
+                escaped_replacement = json.dumps(replacement, ensure_ascii=False)[1:-1]
+                self._learn_secret(escaped, escaped_replacement, source)
         if replacement != PLACEHOLDER_SECRET and not REDACTED_VALUE.match(replacement):
-            self._pseudonyms.add(replacement)
+            self._add_pseudonym(replacement)
 
     def _add_identifier(self, uri: str) -> None:
         if uri not in self._identifiers:  # a poller asks for the same URI many times
             self._identifiers[uri] = None
             self._joined_identifiers = ""
+            self._version += 1
+
+    # -- the report, journaled for memoized steps ----------------------------------
+    def _note(self, kind: str, original: str) -> None:
+        self.report.note(kind, original)
+        if self._journal is not None:
+            self._journal.append((kind, original))
+
+    def _holds(self, pseudonym: str) -> None:
+        """The file holds this pseudonym (for the metadata)."""
+        self.report.pseudonyms.add(pseudonym)
+        if self._journal is not None:
+            self._journal.append((None, pseudonym))
+
+    def _memoized(self, memo: dict[_K, _Memo[_T]], key: _K, step: Callable[[], _T]) -> _T:
+        """``step()``, a function of ``key`` and of the rules' state, run once per key and
+        state version: a poller's cassette repeats its bodies and headers many times.
+
+        A hit does to the report what the step did, so counts stay exact. A step that
+        learnt something (a new secret or pseudonym) is not kept: run again, it could
+        take another path (sweep a secret it had found by its pattern)."""
+        hit = memo.get(key)
+        if hit is not None and hit[0] == self._version:
+            _, found, entries, summary = hit
+            if entries:
+                if self._journal is not None:
+                    self._journal += entries
+                if summary is None:  # made on the first hit: most results never get one
+                    summary = ScrubReport.of(entries)
+                    memo[key] = (self._version, found, entries, summary)
+                self.report.add(summary)
+            return found
+        version, outer = self._version, self._journal
+        journal: _Journal = []
+        self._journal = journal
+        try:
+            result = step()
+        finally:
+            self._journal = outer
+        if outer is not None:
+            outer += journal
+        if self._version == version:
+            memo[key] = (version, result, journal, None)
+        return result
 
     def _is_identifier(self, value: str) -> bool:
         if not self._joined_identifiers and self._identifiers:
@@ -183,12 +277,12 @@ class Scrubber:
     # -- text rules ----------------------------------------------------------
     def _pseudonym(self, original: str, derive: Callable[[str, str], str], kind: str) -> str:
         if original in self._pseudonyms:
-            self.report.pseudonyms.add(original)
+            self._holds(original)
             return original  # already scrubbed: scrubbing is idempotent
         pseudonym = self._secrets.get(original) or derive(original, self.salt)
         self._remember(original, pseudonym, f"the built-in {kind} rule")
-        self.report.note(kind, original)
-        self.report.pseudonyms.add(pseudonym)
+        self._note(kind, original)
+        self._holds(pseudonym)
         return pseudonym
 
     def _arn(self, match: re.Match[str]) -> str:
@@ -209,9 +303,9 @@ class Scrubber:
         else:
             # Not remembered for the sweep: a bucket called "data" must not scrub every "data".
             pseudonym = patterns.pseudonym_bucket(bucket, self.salt)
-            self._pseudonyms.add(pseudonym)
-            self.report.note("s3 bucket", bucket)
-        self.report.pseudonyms.add(pseudonym)
+            self._add_pseudonym(pseudonym)
+            self._note("s3 bucket", bucket)
+        self._holds(pseudonym)
         return f"{prefix}{pseudonym}"
 
     def _token(self, match: re.Match[str]) -> str:
@@ -221,21 +315,18 @@ class Scrubber:
         for token in secret_parts(candidate):
             replacement = self._secrets.get(token) or patterns.redacted(token, self.salt)
             self._remember(token, replacement, "the built-in secret-token rule")
-            self.report.note("secret token", token)
+            self._note("secret token", token)
             candidate = candidate.replace(token, replacement)
         return candidate
 
     def _swept(self, match: re.Match[str]) -> str:
-        self.report.note("known secret", match.group(0))
+        self._note("known secret", match.group(0))
         replacement = self._secrets[match.group(0)]
         if replacement in self._pseudonyms:
-            self.report.pseudonyms.add(replacement)
+            self._holds(replacement)
         return replacement
 
-    def scrub_text(self, text: str, tokens: bool = True) -> str:
-        """Apply every text rule; idempotent for text this scrubber produced.
-
-        ``tokens=False`` skips the secret-token rule (for request-id headers)."""
+    def _builtin_text_rules(self, text: str, tokens: bool) -> str:
         text = ARN_ACCOUNT.sub(self._arn, text)
         text = ACCESS_KEY_ID.sub(self._access_key, text)
         text = replace_matches(text, find_emails(text), self._email)
@@ -243,11 +334,23 @@ class Scrubber:
         # The sweep before the token rule: a known session token must go whole, not in parts.
         # Only the secrets this text holds: one alternation of hundreds of sensitive
         # values would be tried at every character of every body.
-        present = [s for s in self._secrets if s in text]
+        present = self._index.present(text)
         if present:
             text = sweep_pattern(present).sub(self._swept, text)
         if tokens:
             text = TOKEN_CANDIDATE.sub(self._token, text)
+        return text
+
+    def scrub_text(self, text: str, tokens: bool = True) -> str:
+        """Apply every text rule; idempotent for text this scrubber produced.
+
+        ``tokens=False`` skips the secret-token rule (for request-id headers)."""
+        memo = self._text_memo
+        if memo is None:
+            text = self._builtin_text_rules(text, tokens)
+        else:
+            key = (text, tokens)
+            text = self._memoized(memo, key, lambda: self._builtin_text_rules(*key))
         for rule in self._regex_rules:
             text, count = rule.apply(text)
             if count:
@@ -279,12 +382,17 @@ class Scrubber:
         for name, values in headers.items():
             if name.lower() in CREDENTIAL_HEADERS:
                 self._learn_credentials(name, values)
+        return self._scrub_learnt_headers(headers)
+
+    def _scrub_learnt_headers(self, headers: Headers) -> dict[str, list[str]]:
+        """:meth:`scrub_headers` for headers whose credentials :meth:`learn` has seen."""
         kept: dict[str, list[str]] = {}
         for name, values in headers.items():
-            if name.lower() in CREDENTIAL_HEADERS:
-                self.report.note("credential header", name.lower())
+            lowered = name.lower()
+            if lowered in CREDENTIAL_HEADERS:
+                self._note("credential header", lowered)
                 continue
-            tokens = not ID_HEADER.search(name)
+            tokens = _token_rule_applies(name)
             kept[name] = [self.scrub_text(v, tokens) for v in values]
         return kept
 
@@ -294,7 +402,7 @@ class Scrubber:
             return original
         limit = shape.metadata.get("max") if shape is not None else None
         limit = limit if isinstance(limit, int) else None
-        self.report.note(kind, original)
+        self._note(kind, original)
         value = self._redactions.get((original, limit, kind))
         if value is not None:  # seen before: remembered (or not) then
             return value
@@ -314,13 +422,13 @@ class Scrubber:
     def _field_rule(self, value: Any, rule: FieldRule) -> Any:
         if isinstance(value, str):
             if not value or value in self._pseudonyms:
-                self.report.pseudonyms.add(value)
+                self._holds(value)
                 return value
             replacement = rule.replace(value)
-            self.report.pseudonyms.add(replacement)
+            self._holds(replacement)
             if replacement != value:
-                self.report.note("field rule", value)
-                self._pseudonyms.add(replacement)
+                self._note("field rule", value)
+                self._add_pseudonym(replacement)
                 if len(value) >= MIN_SWEPT_LENGTH and not self._is_identifier(value):
                     self._remember(value, replacement, f"the field rule for {rule.path}")
             return replacement
@@ -343,7 +451,10 @@ class Scrubber:
 
         ``where`` is the path with every key the model does not name (map keys, unknown
         members) as ``*``: safe to print, since a map key can hold a secret too."""
-        if path:
+        paths = self._path_rules
+        if redact is None and not paths and (shape is None or _inert(shape)):
+            return value  # nothing beneath can be redacted: not walked
+        if path and paths:
             if self._keep and self._keep.match(path) is not None:
                 return value
             if self._fields:
@@ -356,7 +467,8 @@ class Scrubber:
             return self._redact(value, shape, redact, where) if redact else value
         kind = shape.type_name if shape is not None else None
         if isinstance(value, dict):
-            prefix = f"{path}." if path else ""
+            # Paths are for keep and field rules: without any, not built at every node.
+            prefix = (f"{path}." if path else "") if paths else None
             shown = f"{where}." if where else ""
             if kind == "map":
                 if shape.name.endswith("TagMap"):
@@ -364,13 +476,19 @@ class Scrubber:
                 elif shape.metadata.get("sensitive"):
                     redact = "sensitive field"
                 return {
-                    k: self.scrub_json(v, shape.value, prefix + k, redact, shown + "*")
+                    k: self.scrub_json(
+                        v, shape.value, "" if prefix is None else prefix + k, redact, shown + "*"
+                    )
                     for k, v in value.items()
                 }
             members = _members(shape) if kind == "structure" else {}
             return {
                 k: self.scrub_json(
-                    v, members.get(k), prefix + k, redact, shown + (k if k in members else "*")
+                    v,
+                    members.get(k),
+                    "" if prefix is None else prefix + k,
+                    redact,
+                    shown + (k if k in members else "*"),
                 )
                 for k, v in value.items()
             }
@@ -382,6 +500,13 @@ class Scrubber:
     def _model_body(self, body: bytes | None, shape: Any) -> bytes | None:
         if not body or (shape is None and not self._fields):
             return body
+        memo = self._model_memo
+        if memo is None or not self._model_memoizable:
+            return self._modeled_body(body, shape)
+        key = (body, None if shape is None else shape.name)
+        return self._memoized(memo, key, lambda: self._modeled_body(body, shape))
+
+    def _modeled_body(self, body: bytes, shape: Any) -> bytes:
         try:
             decoded = json.loads(body)
         except ValueError:
@@ -411,13 +536,18 @@ class Scrubber:
         """Learn the credentials, request URIs and account ids of a cassette before scrubbing
         any of it, so a value that shows up bare (an account id glued into a bucket name)
         before the ARN that reveals it is still swept."""
+        seen: set[str] = set()  # learning from a text twice learns nothing more
         for interaction in interactions:
             for headers in (interaction.request.headers, interaction.response.headers):
                 for name, values in headers.items():
                     if name.lower() in CREDENTIAL_HEADERS:
                         self._learn_credentials(name, values)
             self._add_identifier(interaction.request.uri)
-            self._learn_arns((interaction.request.uri, *_body_texts(interaction)))
+            texts = [
+                t for t in (interaction.request.uri, *_body_texts(interaction)) if t not in seen
+            ]
+            seen.update(texts)
+            self._learn_arns(texts)
 
     def _modeled(self, interaction: Interaction) -> tuple[bytes | None, bytes, bool]:
         """Pass 1: both bodies through the model rules (learning sensitive values)."""
@@ -434,15 +564,16 @@ class Scrubber:
         """Pass 2: the text rules on every part of the interaction."""
         request_body, response_body, gzipped = modeled
         request, response = interaction.request, interaction.response
+        # learn() has seen these headers' credentials: learning them again would change nothing.
         request = replace(
             request,
             uri=self.scrub_text(request.uri),
-            headers=self.scrub_headers(request.headers),
+            headers=self._scrub_learnt_headers(request.headers),
             body=self.scrub_bytes(request_body),
         )
         headers = {
             k: v
-            for k, v in self.scrub_headers(response.headers).items()
+            for k, v in self._scrub_learnt_headers(response.headers).items()
             if k.lower() != "content-encoding"
         }
         body = self.scrub_bytes(response_body) or b""
@@ -459,15 +590,15 @@ class Scrubber:
         interactions = list(interactions)
         self.learn(interactions)
         total, self.report = self.report, ScrubReport()
+        # Memos for this cassette only: they hold its bodies.
+        self._text_memo, self._model_memo = {}, {}
         try:
             modeled = [self._modeled(i) for i in interactions]
             scrubbed = [self._texted(i, m) for i, m in zip(interactions, modeled, strict=True)]
             return scrubbed, self.report
         finally:
-            for kind, count in self.report.replaced.items():
-                total.replaced[kind] += count
-                total.distinct.setdefault(kind, set()).update(self.report.distinct.get(kind, ()))
-            total.pseudonyms |= self.report.pseudonyms
+            self._text_memo = self._model_memo = None
+            total.add(self.report)
             self.report = total
 
 
@@ -481,6 +612,38 @@ def _members(shape: Any) -> dict[str, Any]:
         members = {m.serialization.get("name", n): m for n, m in shape.members.items()}
         _MEMBERS[shape.name] = members
     return members
+
+
+@functools.lru_cache(maxsize=256)
+def _token_rule_applies(header: str) -> bool:
+    """Request-id headers hold random ids, not tokens."""
+    return not ID_HEADER.search(header)
+
+
+_INERT: dict[str, bool] = {}
+
+
+def _inert(shape: Any) -> bool:
+    """True if no value of this shape holds anything the model pass redacts: no
+    ``sensitive`` shape and no tag map anywhere beneath it."""
+    inert = _INERT.get(shape.name)
+    if inert is None:
+        _INERT[shape.name] = False  # a shape that contains itself: walked, to be safe
+        inert = _INERT[shape.name] = _inert_uncached(shape)
+    return inert
+
+
+def _inert_uncached(shape: Any) -> bool:
+    if shape.metadata.get("sensitive"):
+        return False
+    kind = shape.type_name
+    if kind == "structure":
+        return all(_inert(member) for member in shape.members.values())
+    if kind == "map":
+        return not shape.name.endswith("TagMap") and _inert(shape.value)
+    if kind == "list":
+        return _inert(shape.member)
+    return True
 
 
 def _input_shape(operation: str) -> Any:

@@ -14,6 +14,7 @@ from replay_jobrun.patterns import (
     EMAIL,
     S3_BUCKET,
     TOKEN_CANDIDATE,
+    SecretIndex,
     find_buckets,
     find_emails,
     looks_secret,
@@ -21,6 +22,7 @@ from replay_jobrun.patterns import (
     pseudonym_email,
     redacted,
     secret_parts,
+    sweep_pattern,
 )
 
 # What the botocore model and S3 require of the replacements.
@@ -182,3 +184,34 @@ PIECES = st.sampled_from(
 def test_anchored_search_finds_exactly_what_finditer_finds(text: str) -> None:
     assert [m.span() for m in find_emails(text)] == [m.span() for m in EMAIL.finditer(text)]
     assert [m.span() for m in find_buckets(text)] == [m.span() for m in S3_BUCKET.finditer(text)]
+
+
+# Secrets and the text around them: runs of letters and digits of every kind, separators,
+# non-ASCII letters (which end an ASCII run) and pieces with no letter or digit at all.
+RUN_PIECES = st.sampled_from(
+    ["ab", "AB", "a1", "7", "2026", "x", "-", ".", "/", " ", "\n", '"', "\\", "é", "ß1", "_", "=="]
+)
+SECRET = st.lists(RUN_PIECES, min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    secrets=st.lists(SECRET, min_size=1, max_size=6),
+    pieces=st.lists(st.one_of(RUN_PIECES, SECRET), max_size=20),
+)
+@example(secrets=["--"], pieces=["a", "--", "b"])
+@example(secrets=["ab-cd", "ab"], pieces=["ab-cd"])
+def test_the_secret_index_finds_every_secret_the_sweep_would(
+    secrets: list[str], pieces: list[str]
+) -> None:
+    text = "".join(pieces)
+    present = SecretIndex(secrets).present(text)
+    assert all(secret in text for secret in present)
+    for secret in secrets:
+        if sweep_pattern([secret]).search(text):
+            assert secret in present, (secret, text)
+    # Only the secrets that do stand alone matter, so the sweep over what the index returns
+    # replaces exactly what the sweep over every secret replaces.
+    assert sweep_pattern(present or ["\x00"]).sub("#", text) == sweep_pattern(secrets).sub(
+        "#", text
+    )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib
 import json
 from pathlib import Path
 
 import pytest
 import vcr.request
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from vcr.serialize import serialize
 from vcr.serializers import yamlserializer
 
@@ -17,12 +20,15 @@ from replay_jobrun.cassette import (
     Interaction,
     RecordedRequest,
     RecordedResponse,
+    dump_cassette,
     save_cassette,
 )
-from replay_jobrun.scan import scan_file, scan_interactions, scan_text
+from replay_jobrun.scan import scan_cassette, scan_file, scan_interactions, scan_text
 from replay_jobrun.scrub import pseudonym_access_key_id, pseudonym_account_id
 from tests.support import CASSETTES
 
+# The module: the package's own ``scan`` attribute is the scan function.
+scan_module = importlib.import_module("replay_jobrun.scan")
 ACCOUNT = "604193857261"
 FAKE = pseudonym_account_id(ACCOUNT)
 KEY = "AKIAQWERTYUIOPASDFGH"
@@ -264,3 +270,155 @@ def test_a_secret_in_a_json_key_is_masked_in_the_field_it_names() -> None:
     assert findings
     assert all(KEY not in (f.field or "") and KEY not in str(f) for f in findings)
     assert any(f.field == "jobRun.tags.owner-AKIA************" for f in findings)
+
+
+# --- the first pass over distinct lines ---------------------------------------------------
+# Pieces of traffic: each kind of finding, near misses (pseudonyms, request ids), and what
+# changes how a part is read (escapes, quotes, line breaks, base64, URL encoding, non-ASCII).
+SWEPT = "sensitive value 17"
+LEAKS = [
+    KEY,
+    TOKEN,
+    SWEPT,
+    f"arn:aws:iam::{ACCOUNT}:role/x",
+    f"arn%3Aaws%3Aiam%3A%3A{ACCOUNT}%3Arole",
+    ACCOUNT,
+    "jane@example.com",
+    "s3://payroll-bucket/key",
+    base64.b64encode(KEY.encode()).decode(),
+    base64.b64encode(gzip.compress(b"jane@example.com", mtime=0)).decode(),
+    "Authorization: x",
+]
+HARMLESS = [
+    f"arn:aws:iam::{FAKE}:role/x",
+    "user-0a1b2c@example.com",
+    base64.b64encode(b"nothing to see here").decode(),
+    "ok",
+    " ",
+    "  ",
+    "/",
+    ":",
+    "-",
+    '"',
+    "\\",
+    "\n",
+    "%40",
+    "é",
+]
+# Mostly harmless text: the first pass has to clear it without missing the leak among it.
+TEXT = st.one_of(
+    st.lists(st.sampled_from(HARMLESS), max_size=6),
+    st.lists(st.sampled_from(HARMLESS + LEAKS), max_size=6),
+).map("".join)
+JSON_VALUE = st.recursive(
+    st.one_of(TEXT, st.integers(), st.none()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(TEXT, children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> tuple[bytes, dict[str, list[str]]]:
+    """A body and the headers that go with it: JSON (compact or pretty), text or gzip."""
+    value = draw(JSON_VALUE)
+    text = draw(
+        st.sampled_from(
+            [
+                json.dumps(value),
+                json.dumps(value, indent=2, ensure_ascii=False),
+                json.dumps(value, ensure_ascii=False),
+            ]
+        )
+        | TEXT
+    )
+    body = text.encode("utf-8", "surrogatepass")
+    if draw(st.booleans()):
+        return body, {}
+    encoded = {"Content-Encoding": ["gzip"]} if draw(st.booleans()) else {}
+    return gzip.compress(body, mtime=0), encoded
+
+
+def _part(uri: str = URI, body: str = "{}") -> Interaction:
+    """An interaction that holds nothing but ``uri`` and a response ``body``."""
+    return Interaction(RecordedRequest("GET", uri), RecordedResponse(200, "OK", {}, body.encode()))
+
+
+@st.composite
+def _interactions(draw: st.DrawFn) -> Interaction:
+    names = st.sampled_from(["Content-Type", "x-amzn-RequestId", "X-Custom", "x-api-key", ""])
+    # A random request id: fine in a request-id header, a token in any other.
+    values = TEXT | st.just("89JFPmSG5qTCTYIc6StrZlqK1rrbAt3dMHDrRZ8Q7VrFTyeMtQgB")
+    headers = st.dictionaries(names, st.lists(values, max_size=2), max_size=3)
+    request_body, _ = draw(_bodies())
+    response_body, encoding = draw(_bodies())
+    return Interaction(
+        RecordedRequest("POST", URI + draw(TEXT), draw(headers), request_body or None),
+        RecordedResponse(200, "OK", {**draw(headers), **encoding}, response_body),
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    interactions=st.lists(_interactions(), min_size=1, max_size=3),
+    known=st.lists(
+        st.sampled_from([TOKEN, ACCOUNT, SWEPT, "two\nlines", " leading", "é-secret"]), max_size=3
+    ),
+    pseudonyms=st.sampled_from(
+        [[FAKE, "user-0a1b2c@example.com"], [FAKE, "user-0a1b2c@example.com", KEY], [FAKE], []]
+    ),
+    repeat=st.booleans(),
+)
+# A leak that only one way of reading shows: decoded from base64, from a JSON escape or
+# from the URL; a known secret across a line break, or starting in a line's indentation.
+@example([_part(body=json.dumps({"name": base64.b64encode(KEY.encode()).decode()}))], [], [], False)
+@example([_part(body='{"name": "\\u0041KIAQWERTYUIOPASDFGH"}')], [], [], False)
+@example([_part(uri=URI + "?k=%41KIAQWERTYUIOPASDFGH")], [], [], False)
+@example([_part(body="x two\nlines y")], ["two\nlines"], [], False)
+@example([_part(body="x\n  leading y")], [" leading"], [], False)
+def test_the_first_pass_never_clears_what_the_full_scan_flags(
+    interactions: list[Interaction],
+    known: list[str],
+    pseudonyms: list[str],
+    repeat: bool,
+) -> None:
+    """Every finding is in some distinct line, so the scan gives the same findings with its
+    first pass as without: it goes part by part exactly when there is something to name."""
+    if repeat:  # a poller's cassette: the same responses again
+        interactions = interactions * 2
+    cassette = Cassette(Path("c.yaml"), tuple(interactions), {"pseudonyms": sorted(pseudonyms)})
+    texts = [dump_cassette(cassette), serialize(_as_vcrpy(interactions), yamlserializer)]
+    secrets = dict.fromkeys(known, "a test")
+    fast = [scan_cassette(interactions, text, secrets, pseudonyms) for text in texts]
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(scan_module, "_texts_clean", lambda *args: False)
+        slow = [scan_cassette(interactions, text, secrets, pseudonyms) for text in texts]
+    assert fast == slow
+
+
+def _as_vcrpy(interactions: list[Interaction]) -> dict[str, list[object]]:
+    """What stock vcrpy would write for these interactions (headers as !!binary)."""
+    return {
+        "requests": [
+            vcr.request.Request(
+                i.request.method,
+                i.request.uri,
+                i.request.body,
+                {
+                    k: v[0].encode("utf-8", "surrogatepass")
+                    for k, v in i.request.headers.items()
+                    if v
+                },
+            )
+            for i in interactions
+        ],
+        "responses": [
+            {
+                "status": {"code": i.response.status, "message": i.response.reason},
+                "headers": dict(i.response.headers),
+                "body": {"string": i.response.body},
+            }
+            for i in interactions
+        ],
+    }

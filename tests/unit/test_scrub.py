@@ -272,3 +272,125 @@ def test_no_account_id_survives_in_an_arn_embedded_in_any_text(
     # Random text can look like a token, and a role name like "A@A.AA" is an e-mail.
     if not {"secret token", "e-mail"} & set(scrubber.report.replaced):
         assert scrubbed == text.replace(account, pseudonym_account_id(account))
+
+
+# --- memoized passes --------------------------------------------------------------------
+# A poller's cassette repeats bodies and headers; the scrubber reuses a step's result for
+# the same input while nothing new was learnt. Same output, same counts, same learning.
+OTHER_ACCOUNT = "318274650193"
+SESSION = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKENvalue0123456789abcdefGHIJKL"
+RANDOM_TOKEN = "ghp_Zk3pQ9vL2xR7mN4bT8wY1cH6jD5sA0eGuIoE"
+FRAGMENTS = st.sampled_from(
+    [
+        KEY,
+        RANDOM_TOKEN,
+        SESSION,
+        ACCOUNT,
+        f"arn:aws:iam::{ACCOUNT}:role/Admin",
+        f"arn:aws:kms:us-east-1:{OTHER_ACCOUNT}:key/k",
+        "jane@example.com",
+        f"s3://team-{ACCOUNT}/jobs/etl.py",
+        "s3://data/x",
+        "--conf spark.x=1",
+        "nightly-etl",
+        "REDACTED",
+        "entry.py",
+        " ",
+        "/",
+        '"',
+        "\\",
+        "é",
+    ]
+)
+FREE_TEXT = st.lists(FRAGMENTS, max_size=4).map("".join)
+
+
+@st.composite
+def _run_bodies(draw: st.DrawFn) -> bytes:
+    """A DescribeJobRun body: sensitive fields, tags and free text mixing secrets."""
+    run = {
+        "jobRun": {
+            "id": "job1",
+            "virtualClusterId": "vc1",
+            "arn": f"arn:aws:emr-containers:us-east-1:{ACCOUNT}:/virtualclusters/vc1/jobruns/job1",
+            "state": draw(st.sampled_from(["PENDING", "RUNNING", "COMPLETED"])),
+            "name": draw(FREE_TEXT),
+            "stateDetails": draw(FREE_TEXT),
+            "tags": draw(st.dictionaries(st.sampled_from(["team", "owner"]), FREE_TEXT)),
+            "jobDriver": {
+                "sparkSubmitJobDriver": {
+                    "entryPoint": draw(FREE_TEXT),
+                    "entryPointArguments": draw(st.lists(FREE_TEXT, max_size=2)),
+                }
+            },
+        }
+    }
+    return json.dumps(run).encode()
+
+
+@st.composite
+def _polls(draw: st.DrawFn) -> list[Interaction]:
+    """Polls that answer with a few distinct bodies, each repeated, in any order."""
+    bodies = draw(st.lists(_run_bodies(), min_size=1, max_size=3))
+    order = draw(st.lists(st.integers(0, len(bodies) - 1), min_size=1, max_size=8))
+    headers = {
+        "Authorization": [f"AWS4-HMAC-SHA256 Credential={KEY}/20260322/us-east-1/emr/aws4"],
+        "X-Amz-Security-Token": [SESSION],
+        "X-Custom": [draw(FREE_TEXT)],
+    }
+    return [
+        Interaction(
+            RecordedRequest("GET", URI, headers),
+            RecordedResponse(200, "OK", {"x-amzn-RequestId": [draw(FREE_TEXT)]}, bodies[i]),
+            "DescribeJobRun",
+        )
+        for i in order
+    ]
+
+
+RULE_SETS = st.sampled_from(
+    [
+        (),
+        ("regex",),
+        ("field",),
+        ("keep",),
+        ("regex", "field", "keep"),
+    ]
+)
+
+
+def _scrubber(rule_set: tuple[str, ...]) -> Scrubber:
+    from replay_jobrun import rules
+
+    made = {
+        "regex": rules.regex("nightly-(etl)", r"batch-\1"),
+        "field": rules.field("jobRun.stateDetails", "details"),
+        "keep": rules.keep("jobRun.tags.team"),
+    }
+    return Scrubber(rules=[made[name] for name in rule_set])
+
+
+@settings(max_examples=150, deadline=None)
+@given(polls=st.lists(_polls(), min_size=1, max_size=2), rule_set=RULE_SETS)
+def test_memoized_passes_scrub_exactly_as_running_every_step(
+    polls: list[list[Interaction]], rule_set: tuple[str, ...]
+) -> None:
+    def scrub(memoize: bool) -> tuple[object, ...]:
+        scrubber = _scrubber(rule_set)
+        with pytest.MonkeyPatch.context() as patched:
+            if not memoize:
+                patched.setattr(Scrubber, "_memoized", lambda self, memo, key, step: step())
+            # One scrubber, several cassettes: what the first learnt changes the second.
+            results = [scrubber.scrub_all(cassette) for cassette in polls]
+        return (
+            [
+                (scrubbed, report.summary(), sorted(report.pseudonyms))
+                for scrubbed, report in results
+            ],
+            list(scrubber.sources.items()),
+            list(scrubber.secrets.items()),
+            sorted(scrubber.pseudonyms),
+            scrubber.report.summary(),
+        )
+
+    assert scrub(memoize=True) == scrub(memoize=False)
