@@ -142,6 +142,7 @@ def test_scrub_takes_regex_field_and_python_rules(
     moto_url: str,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     path = tmp_path / "plain.yaml"
     _plain_vcrpy_recording(path, moto_url)
@@ -149,6 +150,8 @@ def test_scrub_takes_regex_field_and_python_rules(
         "from replay_jobrun import rules\nRULES = [rules.regex('emr-7[.]10[.]0', 'emr-7.x')]\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "team_rules", raising=False)  # another test's
+    request.addfinalizer(lambda: sys.modules.pop("team_rules", None))
     args = [
         "--regex",
         "JobRole -> SparkRole",

@@ -69,7 +69,9 @@ def test_a_bad_regex_line_names_the_option_and_the_pattern() -> None:
 
 
 def test_rules_load_from_a_module_attribute_or_function(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     (tmp_path / "team_rules.py").write_text(
         textwrap.dedent(
@@ -84,6 +86,8 @@ def test_rules_load_from_a_module_attribute_or_function(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "team_rules", raising=False)
+    # Imported below from tmp_path: another test's team_rules must not find it cached.
+    request.addfinalizer(lambda: sys.modules.pop("team_rules", None))
     assert [type(r) for r in rules.load_rules("team_rules:RULES")] == [RegexRule]
     assert rules.load_rules("team_rules:make") == [KeepRule("jobRun.tags.team")]
     with pytest.raises(ConfigError, match="is not a rule"):
