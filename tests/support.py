@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -37,3 +43,15 @@ def edited_cassette(
     edited = Cassette(target, tuple(interactions), cassette.metadata, cassette.foreign_metadata)
     target.write_text(dump_cassette(edited), encoding="utf-8")
     return target
+
+
+def load_script(name: str, relpath: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A script of the source tree (``benchmarks/``, ``tools/``) as a module named ``name``,
+    registered while the test runs (dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / relpath)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    return module

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.drift.labelled import corpus
-from tests.support import ROOT
-
-
-def _load(name: str, relpath: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """A script as a module (registered while the test runs: dataclasses look it up)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / relpath)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
+from tests.support import load_script
 
 
 def test_the_benchmark_times_both_cases_and_checks_every_label(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    benchmark = _load("drift_throughput", "benchmarks/drift_throughput.py", monkeypatch)
+    benchmark = load_script("drift_throughput", "benchmarks/drift_throughput.py", monkeypatch)
     assert benchmark.main(["--pairs", "12"]) == 0
 
     out = capsys.readouterr().out
@@ -41,7 +27,7 @@ def test_the_benchmark_times_both_cases_and_checks_every_label(
 def test_the_benchmark_writes_its_figures_as_json(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    benchmark = _load("drift_throughput", "benchmarks/drift_throughput.py", monkeypatch)
+    benchmark = load_script("drift_throughput", "benchmarks/drift_throughput.py", monkeypatch)
     out = tmp_path / "figures" / "drift.json"
     args = ["--pairs", "9", "--repeat", "2", "--distinct", "--json", str(out)]
     assert benchmark.main(args) == 0
@@ -72,7 +58,7 @@ def test_the_benchmark_writes_its_figures_as_json(
 def test_the_corpus_tool_prints_the_table_and_passes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tool = _load("drift_corpus", "tools/drift_corpus.py", monkeypatch)
+    tool = load_script("drift_corpus", "tools/drift_corpus.py", monkeypatch)
     assert tool.main([]) == 0
 
     out = capsys.readouterr().out

@@ -6,34 +6,19 @@ shape of the output and of the JSON that ``benchmarks/run.py`` reads is checked.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tests.support import ROOT
-
-
-def _load(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The script as a module (registered while the test runs: dataclasses look it up)."""
-    name = "scrub_throughput"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
+from tests.support import load_script
 
 
 def test_the_benchmark_prints_the_table_and_writes_its_figures(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    benchmark = _load(monkeypatch)
+    benchmark = load_script("scrub_throughput", "benchmarks/scrub_throughput.py", monkeypatch)
     figures_path = tmp_path / "figures.json"
     args = ["--interactions", "20", "--repeats", "1", "--profile", "3", "--json", str(figures_path)]
     assert benchmark.main(args) == 0  # no --check: a measurement, not a gate
@@ -60,7 +45,7 @@ def test_the_benchmark_prints_the_table_and_writes_its_figures(
 def test_check_fails_only_when_the_target_is_missed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    benchmark = _load(monkeypatch)
+    benchmark = load_script("scrub_throughput", "benchmarks/scrub_throughput.py", monkeypatch)
     figures_path = tmp_path / "figures.json"
     status = benchmark.main(
         ["--interactions", "5", "--repeats", "1", "--check", "--json", str(figures_path)]
