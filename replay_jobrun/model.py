@@ -7,6 +7,7 @@ model JSON is read from disk once however many cassettes and tests use it.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from dataclasses import dataclass
@@ -38,10 +39,44 @@ def service_model() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def response_parser() -> Any:
-    """botocore's own response parser for the service's protocol."""
-    from botocore.parsers import create_parser
+    """botocore's own response parser for the service's protocol (see :func:`parse_timestamp`)."""
+    from botocore.parsers import ResponseParserFactory
 
-    return create_parser(service_model().metadata["protocol"])
+    factory = ResponseParserFactory()
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    return factory.create_parser(service_model().metadata["protocol"])
+
+
+# The form AWS sends: UTC, at most microseconds. botocore hands every string to dateutil
+# (~35 µs each); for these the result is the datetime fromisoformat reads, with the tzinfo
+# dateutil gives "Z" in this process (tzlocal() where local time is UTC, else tzutc()).
+_ISO_8601_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII)
+
+
+def parse_timestamp(value: Any) -> Any:
+    """botocore's ``parse_timestamp``, with a fast path for ISO-8601 UTC strings."""
+    if isinstance(value, str) and _ISO_8601_UTC.fullmatch(value):
+        try:
+            naive = datetime.datetime.fromisoformat(value[:-1])
+        except ValueError:
+            pass  # out of range, or a form this Python's fromisoformat does not read
+        else:
+            utc = _utc_as_botocore_reads_it()
+            if utc is not None:
+                return naive.replace(tzinfo=utc)
+    from botocore.utils import parse_timestamp as botocore_parse
+
+    return botocore_parse(value)
+
+
+@functools.cache
+def _utc_as_botocore_reads_it() -> Any:
+    """The tzinfo botocore gives a "Z" string, if it is one fixed UTC zone (else None)."""
+    from botocore.utils import parse_timestamp as botocore_parse
+
+    winter, summer = (botocore_parse(f"2000-{month}-01T00:00:00Z") for month in ("01", "07"))
+    same = winter.tzinfo == summer.tzinfo and winter.utcoffset() == summer.utcoffset()
+    return winter.tzinfo if same and not winter.utcoffset() else None
 
 
 def botocore_version() -> str:
