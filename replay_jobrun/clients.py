@@ -9,9 +9,12 @@ client's own event system.
 
 Replayed clients are built "offline": their HTTP transport refuses to send
 (the Stubber answers every call, so a request that reaches it is a bug), which
-also spares them botocore's proxy lookup, SSL context and connection pool; and
-a session the code under test creates gets replay_jobrun's data loader, so a
-new ``boto3.Session()`` per test does not read the model JSON again.
+also spares them botocore's proxy lookup, SSL context and connection pool; they
+share the process's emr-containers ServiceModel and endpoint rule set (immutable
+once built: resolved shapes, cached endpoint resolutions); and a session the
+code under test creates gets replay_jobrun's data loader, so a new
+``boto3.Session()`` per test does not read the model JSON again. Each client
+keeps its own events, config, Stubber and responses.
 """
 
 from __future__ import annotations
@@ -181,8 +184,10 @@ def _patch_offline_building(patches: contextlib.ExitStack) -> None:
     patches.enter_context(_patched(ClientCreator, "_load_service_model", shared_service_model))
 
 
-# (ruleset data, partition data, provider): the data are the shared loader's, so identity is a key.
+# (ruleset data, partition data, provider): the data are the shared loader's, so identity is a
+# key. A few at most (one per loader); bounded for sessions that keep loaders of their own.
 _providers: list[tuple[Any, Any, Any]] = []
+_MAX_PROVIDERS = 8
 
 
 def _patch_shared_endpoint_provider(patches: contextlib.ExitStack) -> None:
@@ -207,6 +212,7 @@ def _patch_shared_endpoint_provider(patches: contextlib.ExitStack) -> None:
                     return provider
             provider = provider_class(*args, **kwargs)
             _providers.append((ruleset, partitions, provider))
+            del _providers[:-_MAX_PROVIDERS]
             return provider
 
     patches.enter_context(_patched(botocore.regions, "EndpointProvider", shared_provider))

@@ -17,7 +17,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.httpsession import URLLib3Session
 
-from replay_jobrun import model
+from replay_jobrun import clients, model
 from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
 from replay_jobrun.clients import OfflineHTTPSession
 from replay_jobrun.errors import CassetteFormatError, NetworkBlockedError
@@ -159,3 +159,15 @@ def test_a_secret_key_seen_before_the_scrubber_exists_is_still_swept(tmp_path: P
         assert replaying.scrubber is None
         scrubbed = replaying.live_scrubber().scrub_text(f"token={secret}")
     assert secret not in scrubbed
+
+
+def test_sessions_with_loaders_of_their_own_keep_the_shared_rule_sets_bounded(
+    tmp_path: Path,
+) -> None:
+    jobs = [f"j{n}" for n in range(10)]
+    with replay(_cassette(tmp_path, *(_describe(job) for job in jobs))):
+        for job in jobs:
+            session = botocore.session.Session()
+            session.set_config_variable("data_path", str(tmp_path / job))
+            _client(session).describe_job_run(virtualClusterId="vc1", id=job)
+    assert 0 < len(clients._providers) <= clients._MAX_PROVIDERS
