@@ -10,8 +10,9 @@ client's own event system.
 Replayed clients are built "offline": their HTTP transport refuses to send
 (the Stubber answers every call, so a request that reaches it is a bug), which
 also spares them botocore's proxy lookup, SSL context and connection pool; they
-share the process's emr-containers ServiceModel and endpoint rule set (immutable
-once built: resolved shapes, cached endpoint resolutions); and a session the
+share the process's emr-containers ServiceModel, endpoint rule set and memo of
+aliased event names (immutable, or pure functions of immutable data: resolved
+shapes, endpoint resolutions, alias lookups); and a session the
 code under test creates gets replay_jobrun's data loader, so a new
 ``boto3.Session()`` per test does not read the model JSON again. Each client
 keeps its own events, config, Stubber and responses.
@@ -91,6 +92,26 @@ def _share_data_loader(session: Any) -> None:
         session.register_component("data_loader", model.data_loader())
 
 
+# Event names as botocore's EventAliaser rewrites them: a pure function of the alias
+# table, which every new client's aliaser otherwise recomputes (~50 µs a name, a dozen
+# names a test).
+_aliased_event_names: dict[str, str] = {}
+
+
+def _share_event_aliases(client: Any) -> None:
+    """Let an offline client's event aliaser use the process-wide memo of aliased names."""
+    from botocore.hooks import EVENT_ALIASES, EventAliaser
+
+    events = client.meta.events
+    own = getattr(events, "_alias_name_cache", None)
+    if type(events) is not EventAliaser or not isinstance(own, dict):
+        return
+    if getattr(events, "_event_aliases", None) != EVENT_ALIASES:
+        return  # another alias table: other names
+    _aliased_event_names.update(own)
+    events._alias_name_cache = _aliased_event_names
+
+
 @contextlib.contextmanager
 def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
     """While active, every new emr-containers client is adjusted and handed to ``policy.on_client``."""
@@ -119,6 +140,7 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
                 client = original(*bound.args, **bound.kwargs)
             finally:
                 _building_offline.reset(token)
+            _share_event_aliases(client)
         else:
             client = original(*bound.args, **bound.kwargs)
         if policy.on_secret_key is not None:

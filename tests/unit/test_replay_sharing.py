@@ -70,6 +70,7 @@ def test_other_clients_and_clients_after_the_replay_keep_their_transport(tmp_pat
     assert isinstance(sts._endpoint.http_session, URLLib3Session)
     assert isinstance(after._endpoint.http_session, URLLib3Session)
     assert after.meta.service_model is not model.service_model()
+    assert after.meta.events._alias_name_cache is not clients._aliased_event_names
 
 
 def test_new_sessions_share_the_parsed_model_data(tmp_path: Path) -> None:
@@ -99,6 +100,8 @@ def test_replayed_clients_share_the_service_model_and_endpoint_rules(tmp_path: P
         two.describe_job_run(virtualClusterId="vc1", id="j2")
     assert one.meta.service_model is two.meta.service_model is model.service_model()
     assert one._ruleset_resolver._provider is two._ruleset_resolver._provider
+    # Aliased event names are a pure function of botocore's alias table: one memo.
+    assert one.meta.events._alias_name_cache is two.meta.events._alias_name_cache
     # Shared: immutable parts only. Each client keeps its own events and Stubber.
     assert one.meta.events is not two.meta.events
     assert one is not two
