@@ -116,28 +116,22 @@ def parse_response(
             fix="the body was edited or truncated; restore it from version control or re-record",
         ) from err
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
-    if response.status < 300:
-        _validate(parsed, operation_model, interaction, path, index)
     return ParsedResponse(interaction.operation, response.status, parsed)
 
 
-def _validate(
-    parsed: dict[str, Any],
-    operation_model: Any,
-    interaction: Interaction,
-    path: Path | None,
-    index: int,
-) -> None:
-    # What Stubber.add_response checks, once per cassette instead of once per staging.
+def _validate(response: ParsedResponse, interaction: Interaction, path: Path, index: int) -> None:
+    # What Stubber.add_response checks of a response: done here once per cassette, and
+    # skipped by the Stubber of every client it is staged on (see _stubber_class).
     from botocore.exceptions import ParamValidationError
     from botocore.validate import validate_parameters
 
-    body = {key: value for key, value in parsed.items() if key != "ResponseMetadata"}
+    output_shape = model.service_model().operation_model(response.operation).output_shape
+    body = {key: value for key, value in response.parsed.items() if key != "ResponseMetadata"}
     try:
-        if operation_model.output_shape is not None:
-            validate_parameters(body, operation_model.output_shape)
+        if output_shape is not None:
+            validate_parameters(body, output_shape)
         elif body:
-            raise ParamValidationError(report=f"{interaction.operation} has no output members")
+            raise ParamValidationError(report=f"{response.operation} has no output members")
     except ParamValidationError as err:
         raise CassetteFormatError(
             path=path,
@@ -149,8 +143,15 @@ def _validate(
 
 @per_cassette
 def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
-    """Parsed (and validated) responses of a cassette, once per loaded cassette. Read-only."""
-    return tuple(parse_response(i, cassette.path, n) for n, i in enumerate(cassette.interactions))
+    """Parsed responses of a cassette, validated as the Stubber would, once per loaded
+    cassette. Read-only."""
+    found = []
+    for index, interaction in enumerate(cassette.interactions):
+        response = parse_response(interaction, cassette.path, index)
+        if not response.is_error:
+            _validate(response, interaction, cassette.path, index)
+        found.append(response)
+    return tuple(found)
 
 
 @functools.cache
