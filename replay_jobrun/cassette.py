@@ -416,14 +416,8 @@ def _indented(value: Any, indent: str) -> str:
         if not value:
             return "[]"
         inner = indent + "  "
-        return (
-            "[\n"
-            + inner
-            + f",\n{inner}".join([_indented(v, inner) for v in value])
-            + "\n"
-            + indent
-            + "]"
-        )
+        values = (_indented(v, inner) for v in value)
+        return "[\n" + inner + f",\n{inner}".join(values) + "\n" + indent + "]"
     if value is None:
         return "null"
     if kind is bool:

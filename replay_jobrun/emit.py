@@ -162,9 +162,12 @@ class Emitter:
     def document(self, document: Mapping[str, Any]) -> str:
         """The YAML of a cassette document (``to_vcr_dict``'s layout, interactions last)."""
         interactions = document.get("interactions")
-        if list(document)[-1:] != ["interactions"] or type(interactions) is not list:
-            return self._dump(dict(document))
-        if not interactions:
+        # An empty list is written in flow style ("interactions: []"): libyaml's too.
+        if (
+            list(document)[-1:] != ["interactions"]
+            or type(interactions) is not list
+            or not interactions
+        ):
             return self._dump(dict(document))
         head = self._dump({k: v for k, v in document.items() if k != "interactions"})
         pieces = [head, "interactions:\n"]

@@ -195,7 +195,9 @@ _ISO_8601 = re.compile(
 def _timestamp(raw: Any) -> Any:
     """A raw timestamp as botocore would parse it (the raw value if botocore cannot).
 
-    Only the type of the result reaches a fingerprint. botocore tries ``float()``
+    Only the type of the result reaches a fingerprint, so this accepts more forms
+    fast than :func:`model.parse_timestamp`, which must also give botocore's exact
+    value and tzinfo. botocore tries ``float()``
     and then dateutil, ~50 µs a string; an ISO-8601 string that
     ``datetime.fromisoformat`` accepts (it checks the field ranges) parses
     either way, so that check is enough for it. Anything else asks botocore.

@@ -155,16 +155,12 @@ def compare(
     ``scrub_live(operation, url, body)`` applies the recording's scrub rules to the live side.
     """
     method, url, body = live
-    live_body = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    if (method.upper(), url, live_body or None) == (
-        recorded[0].upper(),
-        recorded[1],
-        _text(recorded[2]),
-    ):
+    live_body = _text(body)
+    if (method.upper(), url, live_body) == (recorded[0].upper(), recorded[1], _text(recorded[2])):
         # The live request is the recording, byte for byte: nothing to scrub or compare
         # (and scrubbing values that were already pseudonyms would only disturb them).
         return []
-    scrubbed = (method, *scrub_live(operation, url, live_body or None))
+    scrubbed = (method, *scrub_live(operation, url, live_body))
     ignored = tuple(ignored)
     return differences(
         without(request_params(operation, *recorded), ignored),

@@ -121,6 +121,14 @@ TOKEN_CANDIDATE = re.compile(
 # Response headers that carry request ids (random base62 in moto, often): ids, not tokens.
 ID_HEADER = re.compile(r"request-?id|-id-2\Z|apigw-id|trace-id|cf-id", re.IGNORECASE)
 _SEGMENT = re.compile(r"[A-Za-z0-9+=]+")
+
+
+@functools.lru_cache(maxsize=256)  # a handful of header names, cassette after cassette
+def token_rule_applies(header: str) -> bool:
+    """Whether the secret-token rule applies to a header's values (not to request ids)."""
+    return not ID_HEADER.search(header)
+
+
 _LOWER_SINGLE = re.compile(r"(?<![a-z])[a-z](?![a-z])")
 _DIGIT_LETTER = re.compile(r"(?<=[0-9])[A-Za-z]|(?<=[A-Za-z])[0-9]")
 

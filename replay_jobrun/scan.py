@@ -32,7 +32,6 @@ from .cassette import Interaction
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
-    ID_HEADER,
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
     TOKEN_CANDIDATE,
@@ -41,6 +40,7 @@ from .patterns import (
     find_emails,
     secret_parts,
     sweep_pattern,
+    token_rule_applies,
 )
 
 # The rule that removes each kind of finding, as a finding tells it.
@@ -282,7 +282,7 @@ def scan_interactions(
         if not any(_text_findings(whole, here, allowed)):
             parts = [part for part in parts if part[0].endswith(".headers")]
         for where, path, text in parts:
-            tokens = not (where.endswith(".headers") and path and ID_HEADER.search(path))
+            tokens = not where.endswith(".headers") or not path or token_rule_applies(path)
             for kind, _, masked, rule in _text_findings(text, here, allowed, tokens):
                 shown = _masked_path(path, here, allowed)
                 findings.append(Finding(index, where, kind, masked, shown, rule))
@@ -320,7 +320,6 @@ def _interactions_clean(
     loud: set[str] = set()  # every rule applies
     quiet: set[str] = set()  # request-id headers: no secret-token rule
     bodies: set[bytes] = set()
-    id_header: dict[str, bool] = {}
     for interaction in interactions:
         request, response = interaction.request, interaction.response
         loud.add(request.uri)
@@ -328,10 +327,7 @@ def _interactions_clean(
             loud.add(unquote(request.uri))
         for headers in (request.headers, response.headers):
             for name, values in headers.items():
-                is_id = id_header.get(name)
-                if is_id is None:
-                    is_id = id_header[name] = bool(name and ID_HEADER.search(name))
-                texts = quiet if is_id else loud
+                texts = loud if token_rule_applies(name) else quiet
                 texts.update([f"{name}: {value}" for value in values])
         if request.body:
             bodies.add(request.body)

@@ -24,7 +24,6 @@ replay) changes nothing.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import json
 import re
@@ -41,7 +40,6 @@ from .patterns import (
     ARN_ACCOUNT,
     CREDENTIAL_IN_AUTH,
     DEFAULT_SALT,
-    ID_HEADER,
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
     TOKEN_CANDIDATE,
@@ -53,6 +51,7 @@ from .patterns import (
     replace_matches,
     secret_parts,
     sweep_pattern,
+    token_rule_applies,
 )
 from .rules import FieldRule, KeepRule, PathMatcher, RegexRule, Rule
 
@@ -392,7 +391,7 @@ class Scrubber:
             if lowered in CREDENTIAL_HEADERS:
                 self._note("credential header", lowered)
                 continue
-            tokens = _token_rule_applies(name)
+            tokens = token_rule_applies(name)
             kept[name] = [self.scrub_text(v, tokens) for v in values]
         return kept
 
@@ -612,12 +611,6 @@ def _members(shape: Any) -> dict[str, Any]:
         members = {m.serialization.get("name", n): m for n, m in shape.members.items()}
         _MEMBERS[shape.name] = members
     return members
-
-
-@functools.lru_cache(maxsize=256)
-def _token_rule_applies(header: str) -> bool:
-    """Request-id headers hold random ids, not tokens."""
-    return not ID_HEADER.search(header)
 
 
 _INERT: dict[str, bool] = {}
