@@ -62,9 +62,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.drift.labelled lives in the source tree, not the package
 
 from replay_jobrun import model  # noqa: E402
-from replay_jobrun.cassette import dump_cassette  # noqa: E402
-from replay_jobrun.drift import DriftReport, drift  # noqa: E402
-from replay_jobrun.driftrun import content_key, cpus, workers_for  # noqa: E402
+from replay_jobrun.cassette.format import dump_cassette  # noqa: E402
+from replay_jobrun.drift.compare import DriftReport  # noqa: E402
+from replay_jobrun.drift.run import (  # noqa: E402
+    content_key,
+    cpus,
+    drift,
+    workers_for,
+)
 from tests.drift.labelled import (  # noqa: E402
     CATEGORIES,
     LabelledPair,

@@ -67,10 +67,10 @@ from vcr.request import Request
 
 # import_module, not ``from replay_jobrun import record``: the package's lazy
 # __getattr__ would hand back the record() function rather than the module.
-rj_cassette = import_module("replay_jobrun.cassette")
+rj_cassette = import_module("replay_jobrun.cassette.format")
 rj_model = import_module("replay_jobrun.model")
-rj_record = import_module("replay_jobrun.record")
-rj_scrub = import_module("replay_jobrun.scrub")
+rj_record = import_module("replay_jobrun.record.recorder")
+rj_scrub = import_module("replay_jobrun.scrub.scrubber")
 
 TARGET_RATIO = 1.5
 REGION = "us-east-1"
@@ -422,7 +422,7 @@ def to_interactions(vcr_cassette: VcrCassette) -> list[Any]:
 
 def _scan_functions() -> tuple[Callable[..., list[Any]], Callable[..., list[Any]]]:
     """scan_interactions / scan_text, wherever they live now (scrub or a scan module)."""
-    for name in ("replay_jobrun.scan", "replay_jobrun.scrub"):
+    for name in ("replay_jobrun.scrub.scan", "replay_jobrun.scan", "replay_jobrun.scrub"):
         try:
             module = import_module(name)
         except ImportError:
@@ -526,7 +526,7 @@ def scrypt_misses() -> int | None:
     """Pseudonym derivations so far (the scrypt cache's misses), where that cache is visible.
 
     Read-only introspection of a private cache, so optional: None when it moved."""
-    for name in ("replay_jobrun.patterns", "replay_jobrun.scrub"):
+    for name in ("replay_jobrun.scrub.patterns", "replay_jobrun.patterns", "replay_jobrun.scrub"):
         with contextlib.suppress(ImportError):
             info = getattr(getattr(import_module(name), "_derive", None), "cache_info", None)
             if info is not None:

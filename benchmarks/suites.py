@@ -80,9 +80,14 @@ def lifecycle_states() -> list[str]:
 
 def write_cassette(path: Path, states: list[str]) -> None:
     """A cassette of one DescribeJobRun per state, through the recorder's scrub and leak scan."""
-    from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-    from replay_jobrun.record import write_scrubbed
-    from replay_jobrun.scrub import Scrubber
+    from replay_jobrun.cassette.format import (
+        Cassette,
+        Interaction,
+        RecordedRequest,
+        RecordedResponse,
+    )
+    from replay_jobrun.record.recorder import write_scrubbed
+    from replay_jobrun.scrub.scrubber import Scrubber
 
     uri = f"https://emr-containers.us-east-1.amazonaws.com/virtualclusters/{VC}/jobruns/{JOB}"
     interactions = []

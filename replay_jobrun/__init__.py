@@ -33,58 +33,53 @@ __all__ = [
     "scan",
 ]
 
-_LAZY = {
+_LAZY = {  # public name -> the module that defines it
     "Call": "clients",
-    "Cassette": "cassette",
-    "Interaction": "cassette",
-    "load_cassette": "cassette",
-    "Recording": "record",
-    "RecordMode": "record",
-    "record": "record",
-    "Replay": "replay",
-    "replay": "replay",
-    "Scrubber": "scrub",
-    "ScrubReport": "scrub",
-    "scan": "scan",
-    "Finding": "scan",
+    "Cassette": "cassette.format",
+    "Interaction": "cassette.format",
+    "load_cassette": "cassette.format",
+    "Recording": "record.recorder",
+    "RecordMode": "record.recorder",
+    "record": "record.recorder",
+    "Replay": "replay.replayer",
+    "replay": "replay.replayer",
+    "Scrubber": "scrub.scrubber",
+    "ScrubReport": "scrub.scrubber",
+    "scan": "scrub.scan",
+    "Finding": "scrub.scan",
     "ReplayJobrunError": "errors",
-    "drift": "drift",
-    "drift_against_model": "drift",
-    "fingerprint": "fingerprint",
-    "DriftReport": "drift",
-    "DriftFinding": "drift",
-    "CassetteDrift": "drift",
+    "drift": "drift.run",
+    "drift_against_model": "drift.run",
+    "fingerprint": "drift.fingerprint",
+    "DriftReport": "drift.compare",
+    "DriftFinding": "drift.compare",
+    "CassetteDrift": "drift.compare",
 }
 
 if TYPE_CHECKING:
-    from .cassette import Cassette, Interaction, load_cassette
+    from .cassette.format import Cassette, Interaction, load_cassette
     from .clients import Call
-    from .drift import (
-        CassetteDrift,
-        DriftFinding,
-        DriftReport,
-        drift,
-        drift_against_model,
-    )
+    from .drift.compare import CassetteDrift, DriftFinding, DriftReport
+    from .drift.fingerprint import fingerprint
+    from .drift.run import drift, drift_against_model
     from .errors import ReplayJobrunError
-    from .fingerprint import fingerprint
-    from .record import Recording, RecordMode, record
-    from .replay import Replay, replay
-    from .scan import Finding, scan
-    from .scrub import Scrubber, ScrubReport
+    from .record.recorder import Recording, RecordMode, record
+    from .replay.replayer import Replay, replay
+    from .scrub.scan import Finding, scan
+    from .scrub.scrubber import Scrubber, ScrubReport
 
 
 class _Package(types.ModuleType):
-    """Keeps ``replay``, ``record``, ``scan``, ``drift`` and ``fingerprint`` the public functions.
+    """Keeps ``record``, ``replay`` and ``drift`` the public functions, not the stages' subpackages.
 
-    Importing a submodule sets the package attribute of its name to the module,
-    so once ``replay_jobrun.replay`` is imported (by the plugin, or by ``drift``),
-    ``from replay_jobrun import replay`` would give the module, not the function.
+    Importing a subpackage sets the package attribute of its name to it, so once
+    ``replay_jobrun.replay`` is imported (by the plugin, or by ``drift``),
+    ``from replay_jobrun import replay`` would give the subpackage, not the function.
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if _LAZY.get(name) == name and isinstance(value, types.ModuleType):
-            return  # the submodule stays reachable in sys.modules and by from-imports
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return  # the subpackage stays reachable in sys.modules and by from-imports
         super().__setattr__(name, value)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .rules import Rule
+    from .scrub.rules import Rule
 
 
 @pytest.hookspec

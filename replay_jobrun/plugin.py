@@ -19,11 +19,11 @@ from . import options
 from .errors import CassetteNotFoundError, ReplayJobrunError
 
 if TYPE_CHECKING:
-    from .drift import IgnoreRule
-    from .record import Recording
-    from .replay import Replay
-    from .rules import Rule
-    from .scrub import Scrubber
+    from .drift.compare import IgnoreRule
+    from .record.recorder import Recording
+    from .replay.replayer import Replay
+    from .scrub.rules import Rule
+    from .scrub.scrubber import Scrubber
 
 MARKER = "jobrun_cassette"
 _DRIFT_PROPERTY = "jobrun_drift"
@@ -42,7 +42,7 @@ class _SessionState:
     def rules(self, config: pytest.Config) -> list[Rule]:
         """The ini options' scrub rules, then the ``pytest_jobrun_scrub_rules`` hooks'."""
         if self._rules is None:
-            from .rules import parse_lines
+            from .scrub.rules import parse_lines
 
             found = parse_lines(
                 (str(line) for line in config.getini("jobrun_scrub_regex")),
@@ -57,7 +57,7 @@ class _SessionState:
     def drift_ignore(self, config: pytest.Config) -> list[IgnoreRule]:
         """The ``jobrun_drift_ignore`` rules, parsed once per run."""
         if self._drift_ignore is None:
-            from .drift import parse_ignore
+            from .drift.compare import parse_ignore
 
             lines = (str(line) for line in config.getini("jobrun_drift_ignore"))
             self._drift_ignore = parse_ignore(lines)
@@ -66,7 +66,7 @@ class _SessionState:
     def scrubber(self, config: pytest.Config) -> Scrubber:
         # One scrubber per run: pseudonyms agree across every cassette it writes.
         if self._scrubber is None:
-            from .scrub import Scrubber
+            from .scrub.scrubber import Scrubber
 
             self._scrubber = Scrubber(salt=_salt(config), rules=self.rules(config))
         return self._scrubber
@@ -247,7 +247,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
     # pytest never throws into a fixture at its yield, so the try blocks below
     # only turn our own errors (bad cassette, leak refused) into clean failures.
     if action is options.Action.REPLAY:
-        from .replay import replay
+        from .replay.replayer import replay
 
         try:
             unknown_fields = opts.unknown_fields or options.unknown_fields_policy(
@@ -271,7 +271,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             _fail(str(err))
         return
 
-    from .record import record
+    from .record.recorder import record
 
     try:
         with record(
@@ -293,7 +293,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
 def _note_drift(config: pytest.Config, node: pytest.Item, recording: Recording) -> None:
     if recording.previous is None or recording.written is None:
         return
-    from .report import cassette_lines
+    from .drift.report import cassette_lines
 
     fail_on = options.drift_fail_on(str(config.getini("jobrun_drift_fail_on")))
     found = recording.drift(config.stash[_state_key].drift_ignore(config))

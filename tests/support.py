@@ -29,7 +29,7 @@ def edited_cassette(
     """A copy of ``source`` at ``target`` whose interaction ``index`` has its JSON body edited."""
     from dataclasses import replace
 
-    from replay_jobrun.cassette import Cassette, dump_cassette, parse_cassette
+    from replay_jobrun.cassette.format import Cassette, dump_cassette, parse_cassette
 
     cassette = parse_cassette(source.read_text(encoding="utf-8"), source)
     interactions = list(cassette.interactions)

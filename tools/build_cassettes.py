@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from replay_jobrun import model
-from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-from replay_jobrun.demo import REGION, isolated_aws_environment, job_lifecycle, moto_server
-from replay_jobrun.record import record, write_scrubbed
-from replay_jobrun.scrub import Scrubber
+from replay_jobrun.cassette.format import Cassette, Interaction, RecordedRequest, RecordedResponse
+from replay_jobrun.cli.demo import REGION, isolated_aws_environment, job_lifecycle, moto_server
+from replay_jobrun.record.recorder import record, write_scrubbed
+from replay_jobrun.scrub.scrubber import Scrubber
 
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT = f"https://emr-containers.{REGION}.amazonaws.com"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # tests.property.corpus lives in the source tree,
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from replay_jobrun.demo import isolated_aws_environment  # noqa: E402
+from replay_jobrun.cli.demo import isolated_aws_environment  # noqa: E402
 from tests.property.corpus import (  # noqa: E402
     ARN_ACCOUNT,
     KINDS,

@@ -38,8 +38,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from replay_jobrun.cassette import Cassette, Interaction, dump_cassette, load_cassette
-from replay_jobrun.drift import DriftFinding, DriftReport, Kind, drift
+from replay_jobrun.cassette.format import Cassette, Interaction, dump_cassette, load_cassette
+from replay_jobrun.drift.compare import DriftFinding, DriftReport, Kind
+from replay_jobrun.drift.run import drift
 from tests.support import CASSETTES
 
 VOLATILE = "volatile"

@@ -13,17 +13,10 @@ from typing import Any
 
 import pytest
 
-import replay_jobrun.driftrun as driftrun
-from replay_jobrun.cassette import Cassette, dump_cassette, load_cassette
-from replay_jobrun.drift import (
-    CassetteSource,
-    cassettes_at,
-    compare_sets,
-    drift,
-    drift_against_model,
-    file_source,
-    text_source,
-)
+from replay_jobrun.cassette.format import Cassette, dump_cassette, load_cassette
+from replay_jobrun.drift import run as driftrun
+from replay_jobrun.drift.run import compare_sets, drift, drift_against_model
+from replay_jobrun.drift.sources import CassetteSource, cassettes_at, file_source, text_source
 from replay_jobrun.errors import CassetteFormatError, ConfigError
 from tests.drift.labelled import corpus, write_corpus
 from tests.support import CASSETTES

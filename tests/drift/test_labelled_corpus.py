@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from replay_jobrun.cassette import dump_cassette
-from replay_jobrun.drift import compare_cassettes, drift
+from replay_jobrun.cassette.format import dump_cassette
+from replay_jobrun.drift.compare import compare_cassettes
+from replay_jobrun.drift.run import drift
 from tests.drift.labelled import (
     CATEGORIES,
     DRIFT,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from replay_jobrun import cli, load_cassette, replay
-from replay_jobrun.scan import scan_file
+from replay_jobrun.scrub.scan import scan_file
 from tests.support import CASSETTES, MOTO_ACCOUNT
 
 

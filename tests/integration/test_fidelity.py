@@ -18,7 +18,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from replay_jobrun import load_cassette, replay
-from replay_jobrun.matching import request_params
+from replay_jobrun.replay.matching import request_params
 from tests.support import CASSETTES
 
 CASSETTE_FILES = sorted(CASSETTES.rglob("*.yaml"))

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from replay_jobrun import load_cassette, record, replay
-from replay_jobrun.demo import job_lifecycle
+from replay_jobrun.cli.demo import job_lifecycle
 from replay_jobrun.errors import RequestMismatchError, UnexpectedCallError
-from replay_jobrun.scan import scan_file
+from replay_jobrun.scrub.scan import scan_file
 from tests.support import MOTO_ACCOUNT
 from tests.support import TEST_ACCESS_KEY as CONFTEST_KEY
 from tests.support import TEST_SESSION_TOKEN as CONFTEST_TOKEN

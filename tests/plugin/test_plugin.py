@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from replay_jobrun.scan import scan_file
+from replay_jobrun.scrub.scan import scan_file
 from tests.support import (
     CASSETTES,
     MOTO_ACCOUNT,
@@ -188,9 +188,14 @@ def test_env_var_selects_the_record_mode(
 def _write_cassette(folder: Path, name: str, states: list[str]) -> None:
     """A poller's cassette from a real DescribeJobRun body, one response per state."""
     from replay_jobrun import load_cassette
-    from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-    from replay_jobrun.record import write_scrubbed
-    from replay_jobrun.scrub import Scrubber
+    from replay_jobrun.cassette.format import (
+        Cassette,
+        Interaction,
+        RecordedRequest,
+        RecordedResponse,
+    )
+    from replay_jobrun.record.recorder import write_scrubbed
+    from replay_jobrun.scrub.scrubber import Scrubber
 
     # A real AWS body, from the project's committed (scrubbed) cassette.
     source = load_cassette(CASSETTES / "real" / "describe-job-run_completed_sparkpilot-1.yaml")
@@ -343,7 +348,7 @@ def test_scrub_salt_and_keep_list_apply_to_recording_and_to_replay_matching(
     pytester: pytest.Pytester, moto_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from replay_jobrun import load_cassette
-    from replay_jobrun.scrub import pseudonym_account_id
+    from replay_jobrun.scrub.patterns import pseudonym_account_id
 
     _project(pytester)
     pytester.makeini(

@@ -1124,16 +1124,11 @@ class Outcome:
 
 def run_example(example: Example, server: QueueServer, path: Path) -> Outcome:
     """Record the example over HTTP from ``server`` into ``path``, check the file, replay it."""
-    # From the modules: once imported, ``replay_jobrun.replay`` names the module, not the function.
     from replay_jobrun.errors import ReplayJobrunError
-    from replay_jobrun.record import record
-    from replay_jobrun.replay import replay
-    from replay_jobrun.scrub import Scrubber
-
-    try:
-        from replay_jobrun.scan import scan_file
-    except ImportError:  # before the leak scan moved out of scrub.py
-        from replay_jobrun.scrub import scan_file  # type: ignore[attr-defined,no-redef]
+    from replay_jobrun.record.recorder import record
+    from replay_jobrun.replay.replayer import replay
+    from replay_jobrun.scrub.scan import scan_file
+    from replay_jobrun.scrub.scrubber import Scrubber
 
     outcome = Outcome(example, path)
     server.load(example.responses)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from vcr.serialize import deserialize, serialize
 from vcr.serializers import yamlserializer
 
-from replay_jobrun.cassette import (
+from replay_jobrun.cassette.format import (
     Cassette,
     Interaction,
     RecordedRequest,

@@ -14,30 +14,31 @@ import pytest
 from botocore.model import Shape
 
 from replay_jobrun import model
-from replay_jobrun.cassette import Cassette, save_cassette
-from replay_jobrun.drift import (
+from replay_jobrun.cassette.format import Cassette, save_cassette
+from replay_jobrun.drift.compare import (
     FAIL_ON_CHOICES,
     OK,
     CassetteDrift,
     DriftFinding,
     DriftReport,
-    Fingerprint,
     IgnoreRule,
     Kind,
-    Scope,
     check_model,
     compare,
     compare_cassettes,
-    drift,
-    drift_against_model,
-    fingerprint,
-    interaction_fingerprints,
     never_observed,
     parse_ignore,
+)
+from replay_jobrun.drift.fingerprint import (
+    Fingerprint,
+    Scope,
+    _typed,
+    fingerprint,
+    interaction_fingerprints,
     unknown_fields,
 )
+from replay_jobrun.drift.run import drift, drift_against_model
 from replay_jobrun.errors import ConfigError
-from replay_jobrun.fingerprint import _typed
 from tests.drift.labelled import (
     COMPLETED_1,
     FAILED_1,

@@ -12,7 +12,13 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from replay_jobrun.cassette import _emitter, _yaml, dump_cassette, parse_cassette, pretty_json
+from replay_jobrun.cassette.format import (
+    _emitter,
+    _yaml,
+    dump_cassette,
+    parse_cassette,
+    pretty_json,
+)
 from tests.support import CASSETTES
 
 pytestmark = pytest.mark.skipif(

@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from botocore.utils import parse_timestamp
 
-from replay_jobrun.cassette import Cassette, Interaction, load_cassette
-from replay_jobrun.errors import CassetteFormatError
-from replay_jobrun.fingerprint import (
+from replay_jobrun.cassette.format import Cassette, Interaction, load_cassette
+from replay_jobrun.cassette.parsed import parse_response
+from replay_jobrun.drift.fingerprint import (
     Fingerprint,
     _timestamp,
     _value_type,
     interaction_fingerprint,
     interaction_fingerprints,
 )
-from replay_jobrun.replay import parse_response
+from replay_jobrun.errors import CassetteFormatError
 from tests.drift.labelled import COMPLETED_1, corpus, real, respond
 from tests.support import CASSETTES
 

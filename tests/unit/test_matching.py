@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from replay_jobrun.matching import compare, differences, request_params, without
-from replay_jobrun.scrub import Scrubber, pseudonym_account_id
+from replay_jobrun.replay.matching import compare, differences, request_params, without
+from replay_jobrun.scrub.patterns import pseudonym_account_id
+from replay_jobrun.scrub.scrubber import Scrubber
 
 HOST = "https://emr-containers.us-east-1.amazonaws.com"
 LOCAL = "http://127.0.0.1:5000"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from replay_jobrun.matching import compare
-from replay_jobrun.scrub import Scrubber
+from replay_jobrun.replay.matching import compare
+from replay_jobrun.scrub.scrubber import Scrubber
 
 HOST = "https://emr-containers.us-east-1.amazonaws.com"
 

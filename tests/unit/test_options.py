@@ -412,6 +412,6 @@ def test_drift_fail_on_names_its_source_and_the_valid_thresholds() -> None:
 
 
 def test_drift_fail_on_matches_the_severities_of_drift() -> None:
-    from replay_jobrun.drift import Severity
+    from replay_jobrun.drift.compare import Severity
 
     assert (*(s.value for s in sorted(Severity, key=lambda s: s.rank)), "never") == DRIFT_FAIL_ON

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from replay_jobrun.patterns import (
+from replay_jobrun.scrub.patterns import (
     EMAIL,
     S3_BUCKET,
     TOKEN_CANDIDATE,

@@ -18,11 +18,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.httpsession import URLLib3Session
 
 from replay_jobrun import clients, model
-from replay_jobrun.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
+from replay_jobrun.cassette.format import Cassette, Interaction, RecordedRequest, RecordedResponse
 from replay_jobrun.clients import OfflineHTTPSession
 from replay_jobrun.errors import CassetteFormatError, NetworkBlockedError
-from replay_jobrun.matching import compare
-from replay_jobrun.replay import replay
+from replay_jobrun.replay.matching import compare
+from replay_jobrun.replay.replayer import replay
 
 HOST = "https://emr-containers.us-east-1.amazonaws.com"
 

@@ -12,13 +12,14 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from replay_jobrun.cassette import (
+from replay_jobrun.cassette.format import (
     Cassette,
     Interaction,
     RecordedRequest,
     RecordedResponse,
     load_cassette,
 )
+from replay_jobrun.cassette.parsed import parse_response
 from replay_jobrun.clients import Call
 from replay_jobrun.errors import (
     CassetteFormatError,
@@ -26,7 +27,7 @@ from replay_jobrun.errors import (
     UnexpectedCallError,
     UnusedInteractionsError,
 )
-from replay_jobrun.replay import fresh_copy, parse_response, replay
+from replay_jobrun.replay.replayer import fresh_copy, replay
 from tests import support
 
 # The real DescribeJobRun responses, as committed (scrubbed) in the project's cassettes.

@@ -13,16 +13,9 @@ import jsonschema
 import pytest
 import yaml
 
-from replay_jobrun.drift import (
-    CassetteDrift,
-    DriftFinding,
-    DriftReport,
-    Kind,
-    Scope,
-    drift,
-)
-from replay_jobrun.errors import ConfigError
-from replay_jobrun.report import (
+from replay_jobrun.drift.compare import CassetteDrift, DriftFinding, DriftReport, Kind
+from replay_jobrun.drift.fingerprint import Scope
+from replay_jobrun.drift.report import (
     FORMATS,
     SCHEMA_ID,
     cassette_lines,
@@ -30,6 +23,8 @@ from replay_jobrun.report import (
     render,
     report_dict,
 )
+from replay_jobrun.drift.run import drift
+from replay_jobrun.errors import ConfigError
 from tests.support import CASSETTES, edited_cassette
 
 DESCRIBE = Scope("DescribeJobRun")
@@ -459,7 +454,7 @@ def test_github_file_is_the_cassette_file_relative_to_the_working_directory(
 def test_github_annotations_of_a_real_folder_comparison_name_the_new_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from replay_jobrun.drift import drift
+    from replay_jobrun.drift.run import drift
 
     monkeypatch.chdir(tmp_path)
     source = CASSETTES / "real" / "describe-job-run_completed_sparkpilot-1.yaml"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from replay_jobrun import rules
+from replay_jobrun.scrub import rules
 from replay_jobrun.errors import ConfigError
-from replay_jobrun.rules import FieldRule, KeepRule, PathMatcher, RegexRule
+from replay_jobrun.scrub.rules import FieldRule, KeepRule, PathMatcher, RegexRule
 
 
 def test_regex_rules_take_a_string_with_groups_or_a_function() -> None:
@@ -99,7 +99,7 @@ def test_rules_load_from_a_module_attribute_or_function(
 
 
 def test_a_scrubber_refuses_what_is_not_a_rule() -> None:
-    from replay_jobrun.scrub import Scrubber
+    from replay_jobrun.scrub.scrubber import Scrubber
 
     with pytest.raises(ConfigError, match=r"'team-\[a-z\]\+' is not a rule"):
         Scrubber(rules=["team-[a-z]+"])  # type: ignore[list-item]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from vcr.serialize import serialize
 from vcr.serializers import yamlserializer
 
-from replay_jobrun.cassette import (
+from replay_jobrun.cassette.format import (
     Cassette,
     Interaction,
     RecordedRequest,
@@ -23,12 +23,12 @@ from replay_jobrun.cassette import (
     dump_cassette,
     save_cassette,
 )
-from replay_jobrun.scan import scan_cassette, scan_file, scan_interactions, scan_text
-from replay_jobrun.scrub import pseudonym_access_key_id, pseudonym_account_id
+from replay_jobrun.scrub.patterns import pseudonym_access_key_id, pseudonym_account_id
+from replay_jobrun.scrub.scan import scan_cassette, scan_file, scan_interactions, scan_text
 from tests.support import CASSETTES
 
 # The module: the package's own ``scan`` attribute is the scan function.
-scan_module = importlib.import_module("replay_jobrun.scan")
+scan_module = importlib.import_module("replay_jobrun.scrub.scan")
 ACCOUNT = "604193857261"
 FAKE = pseudonym_account_id(ACCOUNT)
 KEY = "AKIAQWERTYUIOPASDFGH"
@@ -221,8 +221,8 @@ def test_recording_refuses_to_write_what_the_scan_flags_and_says_which_rule_to_a
     tmp_path: Path,
 ) -> None:
     from replay_jobrun.errors import LeakError
-    from replay_jobrun.record import write_scrubbed
-    from replay_jobrun.scrub import Scrubber
+    from replay_jobrun.record.recorder import write_scrubbed
+    from replay_jobrun.scrub.scrubber import Scrubber
 
     hidden = base64.b64encode(KEY.encode()).decode()  # 28 characters: not a token
     target = tmp_path / "leaky.yaml"
@@ -243,8 +243,8 @@ def test_recording_refuses_to_write_what_the_scan_flags_and_says_which_rule_to_a
 def test_a_swept_value_inside_a_longer_token_is_not_a_leak(tmp_path: Path) -> None:
     """A job argument ``2026-03-22`` is sensitive and swept where it stands alone; the
     same characters inside a timestamp are not that value, for the sweep nor the scan."""
-    from replay_jobrun.record import write_scrubbed
-    from replay_jobrun.scrub import Scrubber
+    from replay_jobrun.record.recorder import write_scrubbed
+    from replay_jobrun.scrub.scrubber import Scrubber
 
     run = {
         "jobRun": {

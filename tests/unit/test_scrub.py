@@ -10,13 +10,13 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from replay_jobrun.cassette import (
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
+from replay_jobrun.cassette.format import Interaction, RecordedRequest, RecordedResponse
+from replay_jobrun.scrub.patterns import (
+    PLACEHOLDER_SECRET,
+    pseudonym_access_key_id,
+    pseudonym_account_id,
 )
-from replay_jobrun.patterns import PLACEHOLDER_SECRET
-from replay_jobrun.scrub import Scrubber, pseudonym_access_key_id, pseudonym_account_id
+from replay_jobrun.scrub.scrubber import Scrubber
 
 ACCOUNT = "604193857261"
 FAKE = pseudonym_account_id(ACCOUNT)

@@ -8,9 +8,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replay_jobrun.cassette import Interaction, RecordedRequest, RecordedResponse
-from replay_jobrun.scan import scan_text
-from replay_jobrun.scrub import Scrubber
+from replay_jobrun.cassette.format import Interaction, RecordedRequest, RecordedResponse
+from replay_jobrun.scrub.scan import scan_text
+from replay_jobrun.scrub.scrubber import Scrubber
 
 
 def test_credential_headers_are_dropped_and_their_values_swept_everywhere() -> None:

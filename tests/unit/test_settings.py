@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from replay_jobrun.cli.settings import load_settings
 from replay_jobrun.errors import ConfigError
-from replay_jobrun.settings import load_settings
 
 
 def test_pyproject_ini_options_are_found_from_a_subfolder(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .cassette import Interaction
+from ..cassette.format import Interaction
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
@@ -425,7 +425,7 @@ def scan_cassette(
 
 def scan_file(path: Path) -> list[Finding]:
     """Leak-scan a cassette file as written, trusting the pseudonyms its metadata lists."""
-    from .cassette import parse_cassette
+    from ..cassette.format import parse_cassette
 
     text = path.read_text(encoding="utf-8")
     cassette = parse_cassette(text, path)

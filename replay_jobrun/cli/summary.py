@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .cassette import Cassette
-from .replay import ParsedResponse, parsed_responses
+from ..cassette.format import Cassette
+from ..cassette.parsed import ParsedResponse, parsed_responses
 
 
 def outcome(response: ParsedResponse) -> str:

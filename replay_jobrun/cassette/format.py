@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from ..errors import CassetteFormatError
 from .emit import Emitter
-from .errors import CassetteFormatError
 
 # What json.dumps(..., ensure_ascii=False) quotes a string with (C, when available).
 _json_string: Callable[[str], str] = json.encoder.encode_basestring
@@ -280,7 +280,7 @@ def _metadata(raw: Any, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def parse_cassette(text: str, path: Path) -> Cassette:
     """Parse cassette YAML (ours, stock vcrpy's or pytest-recording's)."""
-    from . import model
+    from .. import model
 
     try:
         data = yaml.load(text, Loader=_Loader)

@@ -12,8 +12,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .drift import CassetteSource, cassettes_at, text_source
-from .errors import ConfigError
+from ..errors import ConfigError
+from .sources import CassetteSource, cassettes_at, text_source
 
 _SUFFIXES = (".yaml", ".yml")
 

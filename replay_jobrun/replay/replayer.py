@@ -1,9 +1,8 @@
 """Replay a cassette through botocore's Stubber to every emr-containers client.
 
 Each recorded HTTP response is parsed once by botocore's own parser for its
-operation, exactly as the live path would parse the same bytes (timestamps
-become datetimes, ``ResponseMetadata`` included, modeled error fields added).
-Responses are served in recorded order from one queue shared by all clients
+operation (:mod:`replay_jobrun.cassette.parsed`), exactly as the live path
+would parse the same bytes. Responses are served in recorded order from one queue shared by all clients
 the code under test creates: before each call the next response is staged on
 that client's ``Stubber``, the live request is checked against the recorded
 one, and the Stubber answers. Nothing is sent, nothing is signed.
@@ -23,40 +22,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import matching, model
-from .cassette import Cassette, Interaction, load_cassette, per_cassette
-from .clients import Call, ClientPolicy, intercept_clients
-from .errors import (
-    CassetteFormatError,
+from .. import model
+from ..cassette.format import Cassette, Interaction, load_cassette
+from ..cassette.parsed import ParsedResponse, parsed_responses
+from ..clients import Call, ClientPolicy, intercept_clients
+from ..errors import (
     RequestMismatchError,
     UnexpectedCallError,
     UnknownFieldsError,
     UnknownFieldsWarning,
     UnusedInteractionsError,
 )
-from .options import unknown_fields_policy
+from ..options import unknown_fields_policy
+from . import matching
 
 if TYPE_CHECKING:
-    from .rules import Rule
-    from .scrub import Scrubber
+    from ..scrub.rules import Rule
+    from ..scrub.scrubber import Scrubber
 
 RERECORD_HINT = (
     "If the code under test changed on purpose, re-record the cassette: "
     "pytest --jobrun-record-mode=all --jobrun-endpoint-url=URL (or replay-jobrun record)."
 )
-
-
-@dataclass(frozen=True)
-class ParsedResponse:
-    """One recorded response as botocore parsed it."""
-
-    operation: str
-    status: int
-    parsed: dict[str, Any]
-
-    @property
-    def is_error(self) -> bool:
-        return self.status >= 300
 
 
 def fresh_copy(value: Any) -> Any:
@@ -66,92 +53,6 @@ def fresh_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [fresh_copy(item) for item in value]
     return value
-
-
-def _http_headers(headers: Any) -> dict[str, str]:
-    # What botocore sees through urllib3: one entry per name, repeated values
-    # joined by ", ", and Transfer-Encoding dropped by vcrpy.
-    merged: dict[str, list[str]] = {}
-    for name, values in headers.items():
-        if name.lower() == "transfer-encoding":
-            continue
-        merged.setdefault(name.lower(), []).extend(values)
-    return {name: ", ".join(values) for name, values in merged.items()}
-
-
-def parse_response(
-    interaction: Interaction, path: Path | None = None, index: int = 0
-) -> ParsedResponse:
-    """Parse one recorded response with botocore's parser, as the live path does."""
-    from botocore.awsrequest import HeadersDict
-
-    if interaction.operation is None:
-        raise CassetteFormatError(
-            path=path,
-            problem=f"interaction #{index} ({interaction.request.method} {interaction.request.uri}) "
-            f"is not an {model.SERVICE_NAME} operation",
-            fix="record only emr-containers traffic into this cassette, or remove that interaction",
-        )
-    operation_model = model.service_model().operation_model(interaction.operation)
-    parser = model.response_parser()
-    response = interaction.response
-    response_dict = {
-        "headers": HeadersDict(_http_headers(response.headers)),
-        "status_code": response.status,
-        "body": response.decoded_body(),
-        "context": {"operation_name": interaction.operation},
-    }
-    try:
-        parsed = parser.parse(response_dict, operation_model.output_shape)
-        if response.status >= 300:
-            code = parsed.get("Error", {}).get("Code")
-            error_shape = model.service_model().shape_for_error_code(code) if code else None
-            if error_shape is not None:
-                parsed.update(parser.parse(response_dict, error_shape))
-    except Exception as err:  # botocore's parsers raise several unrelated types
-        raise CassetteFormatError(
-            path=path,
-            problem=f"interaction #{index} ({interaction.label}): botocore cannot parse the "
-            f"response as {interaction.operation}: {type(err).__name__}: {err}",
-            fix="the body was edited or truncated; restore it from version control or re-record",
-        ) from err
-    parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
-    return ParsedResponse(interaction.operation, response.status, parsed)
-
-
-def _validate(response: ParsedResponse, interaction: Interaction, path: Path, index: int) -> None:
-    # What Stubber.add_response checks of a response: done here once per cassette, and
-    # skipped by the Stubber of every client it is staged on (see _stubber_class).
-    from botocore.exceptions import ParamValidationError
-    from botocore.validate import validate_parameters
-
-    output_shape = model.service_model().operation_model(response.operation).output_shape
-    body = {key: value for key, value in response.parsed.items() if key != "ResponseMetadata"}
-    try:
-        if output_shape is not None:
-            validate_parameters(body, output_shape)
-        elif body:
-            raise ParamValidationError(report=f"{response.operation} has no output members")
-    except ParamValidationError as err:
-        raise CassetteFormatError(
-            path=path,
-            problem=f"interaction #{index} ({interaction.label}): botocore's Stubber would "
-            f"reject the parsed response: {err}",
-            fix="the body was edited by hand; restore it from version control or re-record",
-        ) from err
-
-
-@per_cassette
-def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
-    """Parsed responses of a cassette, validated as the Stubber would, once per loaded
-    cassette. Read-only."""
-    found = []
-    for index, interaction in enumerate(cassette.interactions):
-        response = parse_response(interaction, cassette.path, index)
-        if not response.is_error:
-            _validate(response, interaction, cassette.path, index)
-        found.append(response)
-    return tuple(found)
 
 
 @functools.cache
@@ -250,7 +151,7 @@ class Replay:
     def _check_unknown_fields(self) -> None:
         # botocore's parser drops fields its model lacks, as the live client would; a
         # cassette from a newer API must not pass silently as if nothing were missing.
-        from .fingerprint import unknown_fields
+        from ..drift.fingerprint import unknown_fields
 
         found = unknown_fields(self.loaded)
         if not found:
@@ -277,8 +178,8 @@ class Replay:
     def live_scrubber(self) -> Scrubber:
         """The scrubber live requests go through before matching (built on first need)."""
         if self.scrubber is None:
-            from .rules import KeepRule
-            from .scrub import Scrubber
+            from ..scrub.rules import KeepRule
+            from ..scrub.scrubber import Scrubber
 
             # The live side must go through the rules the recording went through; which
             # fields were kept is the recording's to say, in its metadata.
@@ -415,11 +316,14 @@ class Replay:
             self._served.add(index)
 
 
+_PACKAGE = __name__.partition(".")[0]
+
+
 def _outside_this_package() -> int:
     """The stacklevel of the first caller outside replay_jobrun (and contextlib)."""
     frame, level = sys._getframe(1), 1
     while frame.f_back is not None and str(frame.f_globals.get("__name__")).startswith(
-        (__package__ or "replay_jobrun", "contextlib")
+        (_PACKAGE, "contextlib")
     ):
         frame, level = frame.f_back, level + 1
     return level

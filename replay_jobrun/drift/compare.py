@@ -1,4 +1,4 @@
-"""Schema drift: fingerprints (fingerprint.py) of two recordings compared by deepdiff.
+"""Schema drift of one pair: fingerprints (fingerprint.py) of two recordings compared by deepdiff.
 
 Two recordings of one scenario have equal fingerprints; what differs is drift.
 A field seen under a job state on one side only is not compared (a RUNNING
@@ -12,49 +12,17 @@ than the model says.
 from __future__ import annotations
 
 import functools
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
-from . import model
-from .cassette import Cassette, load_cassette, parse_cassette, parse_cassette_bytes
-from .errors import ConfigError
-from .fingerprint import (
-    OK,
-    Fingerprint,
-    Scope,
-    fingerprint,
-    interaction_fingerprints,
-    unknown_fields,
-)
-from .options import DRIFT_FAIL_ON, drift_fail_on
-
-__all__ = [  # the fingerprint names are re-exported: drift is their public home
-    "OK",
-    "CassetteDrift",
-    "CassetteSource",
-    "DriftFinding",
-    "DriftReport",
-    "Fingerprint",
-    "IgnoreRule",
-    "Kind",
-    "Scope",
-    "Severity",
-    "check_model",
-    "compare",
-    "compare_cassettes",
-    "drift",
-    "drift_against_model",
-    "fingerprint",
-    "interaction_fingerprints",
-    "never_observed",
-    "parse_ignore",
-    "unknown_fields",
-]
+from .. import model
+from ..cassette.format import Cassette
+from ..errors import ConfigError
+from ..options import DRIFT_FAIL_ON, drift_fail_on
+from .fingerprint import OK, Fingerprint, Scope, fingerprint
 
 
 class Kind(str, Enum):
@@ -427,162 +395,6 @@ def _at_or_above(findings: Iterable[DriftFinding], fail_on: str) -> bool:
     return any(f.severity.rank >= threshold for f in findings)
 
 
-# --- cassette sets -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CassetteSource:
-    """Where a cassette of a set comes from: ``where`` for reports, ``load`` on demand.
-
-    A source that can hand over the bytes it parses gives ``read`` (the bytes)
-    and ``parse`` (bytes to cassette, as ``load`` does): drift keys its per-run
-    caches on those bytes, so identical files are parsed and compared once.
-    The sources made here and by ``--against`` are picklable, which the
-    process pool of large runs needs (others run serially).
-    """
-
-    where: str
-    load: Callable[[], Cassette]
-    read: Callable[[], bytes] | None = None
-    parse: Callable[[bytes], Cassette] | None = None
-
-
-CassetteSet = Mapping[str, CassetteSource]
-"""Cassettes by name: their path relative to the set's root (or the repository's)."""
-
-
-def file_source(path: Path) -> CassetteSource:
-    """A cassette file as a source (read when drift gets to it)."""
-    return _file_source(path.as_posix(), os.path.abspath(path))
-
-
-def _file_source(where: str, absolute: str) -> CassetteSource:
-    # Strings, not Paths, until a file is parsed: a folder of thousands of cassettes
-    # spent most of its listing time building Path objects.
-    return CassetteSource(
-        where,
-        functools.partial(load_cassette, absolute),
-        read=functools.partial(_read_file, absolute),
-        parse=functools.partial(_parse_file, path=absolute),
-    )
-
-
-def _read_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-def _parse_file(data: bytes, path: str) -> Cassette:
-    return parse_cassette_bytes(data, Path(path))  # errors name the absolute path, as loading does
-
-
-def text_source(where: str, text: str) -> CassetteSource:
-    """A cassette held as text (e.g. a git blob), named ``where`` in reports and errors."""
-    return CassetteSource(
-        where,
-        functools.partial(parse_cassette, text, Path(where)),
-        read=functools.partial(str.encode, text),
-        parse=functools.partial(_parse_utf8, path=Path(where)),
-    )
-
-
-def _parse_utf8(data: bytes, path: Path) -> Cassette:
-    return parse_cassette(data.decode("utf-8"), path)
-
-
-def cassettes_at(path: str | os.PathLike[str]) -> dict[str, CassetteSource]:
-    """A cassette file, or every ``*.yaml``/``*.yml`` under a folder, by relative name."""
-    root = Path(path)
-    if root.is_file():
-        return {root.name: file_source(root)}
-    if not root.is_dir():
-        raise FileNotFoundError(2, "no such file or folder", str(root))
-    shown = root.as_posix()
-    prefix = "" if shown == "." else shown if shown.endswith("/") else f"{shown}/"
-    absolute = os.path.join(os.path.abspath(root), "")
-    sources = {}
-    for parts in _yaml_files(root):
-        name = "/".join(parts)
-        sources[name] = _file_source(prefix + name, absolute + os.sep.join(parts))
-    return sources
-
-
-def _yaml_files(root: Path) -> list[tuple[str, ...]]:
-    """Relative path parts of the cassette files under ``root``, in ``sorted(rglob)`` order.
-
-    What ``sorted(root.rglob("*"))`` filtered on suffix and ``is_file()`` gives
-    (symlinked folders are not entered, symlinked files are taken), with
-    ``os.scandir``: its entries know their type without a ``stat`` per file,
-    which matters for folders of thousands of cassettes.
-    """
-    found: list[tuple[str, ...]] = []
-    folders: list[tuple[str, ...]] = [()]
-    while folders:
-        parts = folders.pop()
-        try:
-            entries = list(os.scandir(root.joinpath(*parts)))
-        except PermissionError:
-            continue  # rglob skips a folder it may not list
-        for entry in entries:
-            try:
-                if entry.is_dir() and not entry.is_symlink():
-                    folders.append((*parts, entry.name))
-                elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
-                    found.append((*parts, entry.name))
-            except OSError:
-                continue  # vanished or unreadable: rglob skips it too
-    return sorted(found)
-
-
-def compare_sets(
-    old: CassetteSet,
-    new: CassetteSet,
-    *,
-    old_label: str,
-    new_label: str,
-    ignore: Sequence[IgnoreRule] = (),
-    workers: int | None = None,
-) -> DriftReport:
-    """Drift between two sets of recordings paired by name, and of the new set against the model.
-
-    ``workers``: processes to compare with; None chooses (see :func:`drift`),
-    1 runs in this process. The report is the same.
-    """
-    return _set_report(
-        "recordings", old, new, labels=(old_label, new_label), ignore=ignore, workers=workers
-    )
-
-
-def check_sets(
-    cassettes: CassetteSet,
-    *,
-    label: str,
-    ignore: Sequence[IgnoreRule] = (),
-    workers: int | None = None,
-) -> DriftReport:
-    """Every cassette of a set against the installed botocore model (``workers``: as above)."""
-    return _set_report("model", {}, cassettes, labels=(None, label), ignore=ignore, workers=workers)
-
-
-def _set_report(
-    mode: str,
-    old: CassetteSet,
-    new: CassetteSet,
-    *,
-    labels: tuple[str | None, str],
-    ignore: Sequence[IgnoreRule],
-    workers: int | None,
-) -> DriftReport:
-    from .driftrun import run_pairs
-
-    # A cassette without an old side is checked against the model alone.
-    alone = "model" if mode == "model" else "new"
-    tasks = [(name, old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())]
-    cassettes, union, ignored = run_pairs(tasks, alone=alone, ignore=ignore, workers=workers)
-    info, dropped = _kept(never_observed(union), ignore)
-    return DriftReport(mode, *labels, tuple(cassettes), info, ignored + dropped)
-
-
 def pair_drift(
     before: Fingerprint | None, after: Fingerprint, *, alone: str, ignore: Sequence[IgnoreRule]
 ) -> tuple[str, tuple[DriftFinding, ...], int]:
@@ -595,12 +407,13 @@ def pair_drift(
         status, found = "compared", compare(before, after)
     else:
         status, found = alone, check_model(after)
-    return (status, *_kept(found, ignore))
+    return (status, *kept_findings(found, ignore))
 
 
-def _kept(
+def kept_findings(
     findings: Iterable[DriftFinding], ignore: Sequence[IgnoreRule]
 ) -> tuple[tuple[DriftFinding, ...], int]:
+    """(the findings no ignore rule matches, how many were ignored)."""
     all_findings = list(findings)
     kept = tuple(f for f in all_findings if not any(rule.matches(f) for rule in ignore))
     return kept, len(all_findings) - len(kept)
@@ -610,49 +423,5 @@ def compare_cassettes(
     old: Cassette, new: Cassette, ignore: Sequence[IgnoreRule] = ()
 ) -> CassetteDrift:
     """Drift between two recordings of one scenario (what the plugin runs on re-recording)."""
-    kept, _ = _kept(compare(fingerprint(old), fingerprint(new)), ignore)
+    kept, _ = kept_findings(compare(fingerprint(old), fingerprint(new)), ignore)
     return CassetteDrift(str(new.path), str(old.path), str(new.path), "compared", kept)
-
-
-def drift(
-    old: str | os.PathLike[str],
-    new: str | os.PathLike[str],
-    *,
-    ignore: Iterable[str | IgnoreRule] = (),
-    workers: int | None = None,
-) -> DriftReport:
-    """Schema drift from the cassettes at ``old`` to those at ``new`` (two files or two folders).
-
-    ``ignore`` takes rules or ignore-list lines (``PATH`` or ``KIND PATH``).
-    ``workers``: processes to compare with. None lets drift choose: a pool of
-    one process per CPU when there are hundreds of distinct pairs to compare
-    (identical files count once), else this process; 1 runs in this process.
-    The report is the same whatever runs it.
-    """
-    old_set, new_set = cassettes_at(old), cassettes_at(new)
-    if Path(old).is_file() and Path(new).is_file():  # two files pair whatever their names
-        old_set = {name: next(iter(old_set.values())) for name in new_set}
-    return compare_sets(
-        old_set,
-        new_set,
-        old_label=str(old),
-        new_label=str(new),
-        ignore=_rules(ignore),
-        workers=workers,
-    )
-
-
-def drift_against_model(
-    path: str | os.PathLike[str],
-    *,
-    ignore: Iterable[str | IgnoreRule] = (),
-    workers: int | None = None,
-) -> DriftReport:
-    """Schema drift of the cassettes at ``path`` against the installed botocore model."""
-    return check_sets(cassettes_at(path), label=str(path), ignore=_rules(ignore), workers=workers)
-
-
-def _rules(ignore: Iterable[str | IgnoreRule]) -> list[IgnoreRule]:
-    items = list(ignore)
-    rules = [r for r in items if isinstance(r, IgnoreRule)]
-    return rules + parse_ignore(r for r in items if isinstance(r, str))

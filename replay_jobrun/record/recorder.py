@@ -19,8 +19,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import matching, model
-from .cassette import (
+from .. import model
+from ..cassette.format import (
     METADATA_VERSION,
     Cassette,
     Interaction,
@@ -31,13 +31,14 @@ from .cassette import (
     parse_cassette,
     write_atomic,
 )
-from .clients import Call, CallLog, ClientPolicy, intercept_clients
-from .errors import CassetteFormatError, ConfigError, LeakError
-from .scan import scan_cassette
-from .scrub import Scrubber, ScrubReport
+from ..clients import Call, CallLog, ClientPolicy, intercept_clients
+from ..errors import CassetteFormatError, ConfigError, LeakError
+from ..replay import matching
+from ..scrub.scan import scan_cassette
+from ..scrub.scrubber import Scrubber, ScrubReport
 
 if TYPE_CHECKING:
-    from .drift import CassetteDrift, IgnoreRule
+    from ..drift.compare import CassetteDrift, IgnoreRule
 
 
 class RecordMode(str, Enum):
@@ -279,7 +280,7 @@ class Recording:
         """Schema drift from the replaced cassette to the one written (None if either is missing)."""
         if self.previous is None or self.written is None:
             return None
-        from .drift import compare_cassettes
+        from ..drift.compare import compare_cassettes
 
         return compare_cassettes(self.previous, self.written, ignore)
 

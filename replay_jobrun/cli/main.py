@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, LeakError, ReplayJobrunError
-from .options import DRIFT_FAIL_ON, SALT_ENV, drift_fail_on
+from ..errors import ConfigError, LeakError, ReplayJobrunError
+from ..options import DRIFT_FAIL_ON, SALT_ENV, drift_fail_on
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,10 +146,10 @@ def cassette_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _scrub(args: argparse.Namespace) -> int:
-    from .cassette import parse_cassette
-    from .record import write_scrubbed
-    from .rules import load_rules, parse_lines
-    from .scrub import Scrubber
+    from ..cassette.format import parse_cassette
+    from ..record.recorder import write_scrubbed
+    from ..scrub.rules import load_rules, parse_lines
+    from ..scrub.scrubber import Scrubber
     from .summary import scrub_lines
 
     rules = parse_lines(args.regex, args.field, ())
@@ -172,7 +172,7 @@ def _scrub(args: argparse.Namespace) -> int:
 
 
 def _scan(paths: Sequence[Path]) -> int:
-    from .scan import scan_file
+    from ..scrub.scan import scan_file
 
     files = cassette_files(paths)
     dirty = 0
@@ -194,7 +194,7 @@ def _scan(paths: Sequence[Path]) -> int:
 
 
 def _outputs(specs: Sequence[str]) -> list[tuple[str, Path | None]]:
-    from .report import FORMATS
+    from ..drift.report import FORMATS
 
     outputs: list[tuple[str, Path | None]] = []
     for spec in specs or ["text"]:
@@ -210,8 +210,10 @@ def _outputs(specs: Sequence[str]) -> list[tuple[str, Path | None]]:
 
 
 def _drift(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .drift import cassettes_at, check_sets, compare_sets, drift, parse_ignore
-    from .report import render
+    from ..drift.compare import parse_ignore
+    from ..drift.report import render
+    from ..drift.run import check_sets, compare_sets, drift
+    from ..drift.sources import cassettes_at
     from .settings import load_settings
 
     settings = load_settings()
@@ -233,7 +235,7 @@ def _drift(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             found, label=" ".join(map(str, paths)), ignore=ignore, workers=args.workers
         )
     elif args.against:
-        from .gitrefs import cassettes_at_ref
+        from ..drift.gitrefs import cassettes_at_ref
 
         old, new = cassettes_at_ref(args.against, paths)
         report = compare_sets(
@@ -267,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return demo.run(args.out, sys.stdout)
         if args.command == "show":
-            from .cassette import load_cassette
+            from ..cassette.format import load_cassette
             from .summary import describe
 
             for index, path in enumerate(cassette_files(args.cassettes)):

@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from ..cassette.format import Headers, Interaction, RecordedResponse
+from ..errors import ConfigError
 from . import patterns
-from .cassette import Headers, Interaction, RecordedResponse
-from .errors import ConfigError
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
@@ -640,13 +640,13 @@ def _inert_uncached(shape: Any) -> bool:
 
 
 def _input_shape(operation: str) -> Any:
-    from . import model
+    from .. import model
 
     return model.service_model().operation_model(operation).input_shape
 
 
 def _output_shape(operation: str) -> Any:
-    from . import model
+    from .. import model
 
     return model.service_model().operation_model(operation).output_shape
 

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import model
-from .cassette import Cassette, Interaction, per_cassette
-from .errors import CassetteFormatError
-from .replay import parse_response
+from .. import model
+from ..cassette.format import Cassette, Interaction, per_cassette
+from ..cassette.parsed import parse_response
+from ..errors import CassetteFormatError
 
 # Members whose values say how a run ended: differing values are another outcome,
 # not drift (only a value the model does not list is reported).

@@ -1,7 +1,8 @@
-"""Drift over many cassette pairs: work once per distinct content, a process pool for the rest.
+"""Drift over sets of cassettes: work once per distinct content, a process pool for the rest.
 
-drift.py says what one pair's findings are; this module runs that over a set
-of pairs. A run (one ``drift()`` / ``compare_sets()`` call) goes:
+compare.py says what one pair's findings are; this module runs that over a
+set of pairs and holds the public entry points, :func:`drift` and
+:func:`drift_against_model`. A run (one ``drift()`` / ``compare_sets()`` call) goes:
 
 1. every cassette file is read once and keyed by a hash of its bytes;
 2. pairs of the same two contents (one scenario recorded into many folders,
@@ -28,18 +29,22 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
+from pathlib import Path
 
-from . import model
-from .cassette import Cassette
-from .drift import (
+from .. import model
+from ..cassette.format import Cassette
+from .compare import (
     CassetteDrift,
-    CassetteSource,
     DriftFinding,
-    Fingerprint,
+    DriftReport,
     IgnoreRule,
-    fingerprint,
+    kept_findings,
+    never_observed,
     pair_drift,
+    parse_ignore,
 )
+from .fingerprint import Fingerprint, fingerprint
+from .sources import CassetteSet, CassetteSource, cassettes_at
 
 PairTask = tuple[str, CassetteSource | None, CassetteSource | None]
 """(name, old side, new side): a side is None where that set lacks the name."""
@@ -229,3 +234,97 @@ def _run_chunk(payload: bytes) -> tuple[list[_Outcome], Fingerprint]:
     """In a worker process: one chunk of units."""
     alone, ignore, units, contents = pickle.loads(payload)
     return run_units(units, contents, alone=alone, ignore=ignore)
+
+
+# --- sets of cassettes, and the public entry points ---------------------------------
+
+
+def compare_sets(
+    old: CassetteSet,
+    new: CassetteSet,
+    *,
+    old_label: str,
+    new_label: str,
+    ignore: Sequence[IgnoreRule] = (),
+    workers: int | None = None,
+) -> DriftReport:
+    """Drift between two sets of recordings paired by name, and of the new set against the model.
+
+    ``workers``: processes to compare with; None chooses (see :func:`drift`),
+    1 runs in this process. The report is the same.
+    """
+    return _set_report(
+        "recordings", old, new, labels=(old_label, new_label), ignore=ignore, workers=workers
+    )
+
+
+def check_sets(
+    cassettes: CassetteSet,
+    *,
+    label: str,
+    ignore: Sequence[IgnoreRule] = (),
+    workers: int | None = None,
+) -> DriftReport:
+    """Every cassette of a set against the installed botocore model (``workers``: as above)."""
+    return _set_report("model", {}, cassettes, labels=(None, label), ignore=ignore, workers=workers)
+
+
+def _set_report(
+    mode: str,
+    old: CassetteSet,
+    new: CassetteSet,
+    *,
+    labels: tuple[str | None, str],
+    ignore: Sequence[IgnoreRule],
+    workers: int | None,
+) -> DriftReport:
+    # A cassette without an old side is checked against the model alone.
+    alone = "model" if mode == "model" else "new"
+    tasks = [(name, old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())]
+    cassettes, union, ignored = run_pairs(tasks, alone=alone, ignore=ignore, workers=workers)
+    info, dropped = kept_findings(never_observed(union), ignore)
+    return DriftReport(mode, *labels, tuple(cassettes), info, ignored + dropped)
+
+
+def drift(
+    old: str | os.PathLike[str],
+    new: str | os.PathLike[str],
+    *,
+    ignore: Iterable[str | IgnoreRule] = (),
+    workers: int | None = None,
+) -> DriftReport:
+    """Schema drift from the cassettes at ``old`` to those at ``new`` (two files or two folders).
+
+    ``ignore`` takes rules or ignore-list lines (``PATH`` or ``KIND PATH``).
+    ``workers``: processes to compare with. None lets drift choose: a pool of
+    one process per CPU when there are hundreds of distinct pairs to compare
+    (identical files count once), else this process; 1 runs in this process.
+    The report is the same whatever runs it.
+    """
+    old_set, new_set = cassettes_at(old), cassettes_at(new)
+    if Path(old).is_file() and Path(new).is_file():  # two files pair whatever their names
+        old_set = {name: next(iter(old_set.values())) for name in new_set}
+    return compare_sets(
+        old_set,
+        new_set,
+        old_label=str(old),
+        new_label=str(new),
+        ignore=_rules(ignore),
+        workers=workers,
+    )
+
+
+def drift_against_model(
+    path: str | os.PathLike[str],
+    *,
+    ignore: Iterable[str | IgnoreRule] = (),
+    workers: int | None = None,
+) -> DriftReport:
+    """Schema drift of the cassettes at ``path`` against the installed botocore model."""
+    return check_sets(cassettes_at(path), label=str(path), ignore=_rules(ignore), workers=workers)
+
+
+def _rules(ignore: Iterable[str | IgnoreRule]) -> list[IgnoreRule]:
+    items = list(ignore)
+    rules = [r for r in items if isinstance(r, IgnoreRule)]
+    return rules + parse_ignore(r for r in items if isinstance(r, str))

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .cassette import load_cassette
+from ..cassette.format import load_cassette
 from .summary import describe, scrub_lines
 
 # The demo signs its requests with these; the cassette must not contain them.
@@ -122,9 +122,9 @@ def job_lifecycle(client: Any) -> list[str]:
 
 def run(out_dir: Path | None, stream: TextIO) -> int:
     """Record, scrub, replay and report; returns the exit code."""
-    from . import model
-    from .record import record
-    from .replay import replay
+    from .. import model
+    from ..record.recorder import record
+    from ..replay.replayer import replay
 
     def say(line: str = "") -> None:
         print(line, file=stream)

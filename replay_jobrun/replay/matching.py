@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import model
+from .. import model
 
 
 @dataclass(frozen=True)
