@@ -44,7 +44,7 @@ _LAZY = {  # public name -> the module that defines it
     "Replay": "replay.replayer",
     "replay": "replay.replayer",
     "Scrubber": "scrub.scrubber",
-    "ScrubReport": "scrub.scrubber",
+    "ScrubReport": "scrub.ledger",
     "scan": "scrub.scan",
     "Finding": "scrub.scan",
     "ReplayJobrunError": "errors",
@@ -66,7 +66,8 @@ if TYPE_CHECKING:
     from .record.recorder import Recording, RecordMode, record
     from .replay.replayer import Replay, replay
     from .scrub.scan import Finding, scan
-    from .scrub.scrubber import Scrubber, ScrubReport
+    from .scrub.ledger import ScrubReport
+    from .scrub.scrubber import Scrubber
 
 
 class _Package(types.ModuleType):

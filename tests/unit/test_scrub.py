@@ -11,6 +11,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from replay_jobrun.cassette.format import Interaction, RecordedRequest, RecordedResponse
+from replay_jobrun.scrub.ledger import Ledger
 from replay_jobrun.scrub.patterns import (
     PLACEHOLDER_SECRET,
     pseudonym_access_key_id,
@@ -379,7 +380,7 @@ def test_memoized_passes_scrub_exactly_as_running_every_step(
         scrubber = _scrubber(rule_set)
         with pytest.MonkeyPatch.context() as patched:
             if not memoize:
-                patched.setattr(Scrubber, "_memoized", lambda self, memo, key, step: step())
+                patched.setattr(Ledger, "memoized", lambda self, memo, key, step: step())
             # One scrubber, several cassettes: what the first learnt changes the second.
             results = [scrubber.scrub_all(cassette) for cassette in polls]
         return (
