@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ def no_network() -> Iterator[None]:
         socket.socket.connect = original  # type: ignore[method-assign]
 
 
-def job_lifecycle(client: Any) -> list[str]:
+def job_lifecycle(client: Any, namespace: str = "spark") -> list[str]:
     """Create a virtual cluster, run a job, cancel it, look up a job that doesn't exist."""
     steps: list[str] = []
     cluster = client.create_virtual_cluster(
@@ -93,7 +94,7 @@ def job_lifecycle(client: Any) -> list[str]:
         containerProvider={
             "id": "demo-eks",
             "type": "EKS",
-            "info": {"eksInfo": {"namespace": "spark"}},
+            "info": {"eksInfo": {"namespace": namespace}},
         },
     )
     job = client.start_job_run(
@@ -134,12 +135,16 @@ def run(out_dir: Path | None, stream: TextIO) -> int:
             stack.enter_context(tempfile.TemporaryDirectory(prefix="replay-jobrun-"))
         )
         path = folder / "demo-job-lifecycle.yaml"
+        # moto's state outlives its server in this process, and it allows one virtual
+        # cluster per namespace: a namespace of its own lets the demo run again here.
+        namespace = f"spark-{secrets.token_hex(4)}"
         stack.enter_context(isolated_aws_environment())
         with moto_server() as url:
             say(f"1. recording a job lifecycle from a moto server at {url}")
             with record(path, mode="all", endpoint_url=url) as recording:
                 live = job_lifecycle(
-                    model.botocore_session().create_client("emr-containers", region_name=REGION)
+                    model.botocore_session().create_client("emr-containers", region_name=REGION),
+                    namespace,
                 )
         assert recording.written is not None
         assert recording.report is not None
@@ -150,7 +155,8 @@ def run(out_dir: Path | None, stream: TextIO) -> int:
         say("3. replaying offline through botocore's Stubber (moto stopped, sockets refused):")
         with no_network(), replay(path) as replaying:
             replayed = job_lifecycle(
-                model.botocore_session().create_client("emr-containers", region_name=REGION)
+                model.botocore_session().create_client("emr-containers", region_name=REGION),
+                namespace,
             )
         unused = replaying.unused()
         for step in replayed:

@@ -59,6 +59,16 @@ def test_demo_records_scrubs_and_replays_end_to_end(tmp_path: Path) -> None:
     ]
 
 
+def test_demo_runs_again_in_the_same_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto keeps its state for the life of the process: a second demo must not collide
+    # with the virtual cluster the first one created.
+    for run in ("first", "second"):
+        assert cli.main(["demo", "--out", str(tmp_path / run)]) == 0
+        assert "replay matches the recording" in capsys.readouterr().out
+
+
 def test_show_prints_scrub_counts_and_the_state_timeline(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
