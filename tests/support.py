@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +16,22 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
-# Only tools/build_cassettes.py reads ../shared: the suite runs on the committed cassettes.
+# Only tools/build_cassettes.py reads the real response bodies: the suite runs on the committed cassettes.
 
 # The credentials the root conftest.py puts in the environment: never in a cassette.
 TEST_ACCESS_KEY = "AKIATESTREPLAYJOBRUN"
 TEST_SESSION_TOKEN = "FQoGZXIvYXdzEKTestSessionTokenForReplayJobrunSuite0123456789"
 MOTO_ACCOUNT = "123456789012"
+
+
+def git(folder: Path, *args: str) -> None:
+    """Run git in ``folder`` with a throwaway identity (tests commit cassettes to real repos)."""
+    subprocess.run(
+        ["git", "-c", "user.name=tests", "-c", "user.email=tests@example.com", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
 
 
 def edited_cassette(

@@ -3,11 +3,12 @@
 - ``cassettes/moto/``: job lifecycles recorded over HTTP from a moto server on
   127.0.0.1 (what ``replay-jobrun demo`` does), through the real recorder.
 - ``cassettes/real/``: one cassette per real AWS response body in
-  ``../shared/real_responses/`` (moto omits six of DescribeJobRun's eighteen
+  ``DIR/real_responses/`` (moto omits six of DescribeJobRun's eighteen
   fields and never finishes a job), wrapped in the HTTP exchange AWS would
-  have sent and written through the same scrubber as a recording.
+  have sent and written through the same scrubber as a recording. The bodies
+  (anonymised, sources named) are not part of this repository.
 
-Run from the project root: ``python tools/build_cassettes.py [--shared DIR]``.
+Run from the project root: ``python tools/build_cassettes.py --shared DIR``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _aws_response(body: bytes, name: str) -> RecordedResponse:
 
 
 def real_interaction(source: Path) -> Interaction:
-    """The HTTP exchange that returned one real body of ../shared/real_responses."""
+    """The HTTP exchange that returned one real body of DIR/real_responses."""
     raw = json.loads(source.read_bytes())
     if source.name.startswith("describe-job-run_"):
         run = raw["jobRun"]
@@ -122,7 +123,13 @@ def build_moto(scrubber: Scrubber) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder whose real_responses/ holds the anonymised real AWS bodies",
+    )
     args = parser.parse_args(argv)
     scrubber = Scrubber()
     for path in [*build_real(args.shared, scrubber), *build_moto(scrubber)]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -12,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from replay_jobrun import cli
-from tests.support import CASSETTES, edited_cassette
+from tests.support import CASSETTES, edited_cassette, git
 
 REAL = CASSETTES / "real"
 COMPLETED = REAL / "describe-job-run_completed_sparkpilot-1.yaml"
@@ -157,17 +156,9 @@ def test_against_a_git_ref_compares_the_working_tree(
     repo = tmp_path / "repo"
     shutil.copytree(REAL, repo / "cassettes" / "real")
 
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-        )
-
-    git("init", "-q")
-    git("add", ".")
-    git("commit", "-q", "-m", "recordings")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "recordings")
     edited_cassette(COMPLETED, repo / "cassettes" / "real" / COMPLETED.name, _add_s3_logs)
 
     code, out, _ = _run(capsys, "--against", "HEAD", str(repo / "cassettes"), "--format", "json")
@@ -186,7 +177,7 @@ def test_against_a_git_ref_compares_the_working_tree(
     assert code == 1
     assert "s3MonitoringConfiguration" in out
 
-    git("commit", "-q", "-am", "re-recorded")
+    git(repo, "commit", "-q", "-am", "re-recorded")
     assert _run(capsys, "--against", "HEAD", str(repo / "cassettes"))[0] == 0
     assert _run(capsys, "--against", "HEAD~1", str(repo / "cassettes"))[0] == 1
 

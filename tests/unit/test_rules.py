@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from replay_jobrun.scrub import rules
 from replay_jobrun.errors import ConfigError
+from replay_jobrun.scrub import rules
 from replay_jobrun.scrub.rules import FieldRule, KeepRule, PathMatcher, RegexRule
 
 
