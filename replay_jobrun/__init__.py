@@ -65,8 +65,8 @@ if TYPE_CHECKING:
     from .errors import ReplayJobrunError
     from .record.recorder import Recording, RecordMode, record
     from .replay.replayer import Replay, replay
-    from .scrub.scan import Finding, scan
     from .scrub.ledger import ScrubReport
+    from .scrub.scan import Finding, scan
     from .scrub.scrubber import Scrubber
 
 

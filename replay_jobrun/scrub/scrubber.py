@@ -139,20 +139,10 @@ class Scrubber:
                 self._learnt.learn_credentials(name, values)
         return self._text.scrub_headers(headers)
 
-    def scrub_json(
-        self,
-        value: Any,
-        shape: Any,
-        path: str = "",
-        redact: str | None = None,
-        where: str = "",
-    ) -> Any:
-        """Walk a JSON value along its botocore shape (``None`` when unknown): tag values and
-        ``sensitive`` shapes are redacted, field and keep rules apply by ``path``.
-
-        ``where`` is the path with every key the model does not name (map keys, unknown
-        members) as ``*``: safe to print, since a map key can hold a secret too."""
-        return self._model.scrub_json(value, shape, path, redact, where)
+    def scrub_json(self, value: Any, shape: Any, path: str = "") -> Any:
+        """The model pass alone, on one JSON value with its botocore shape (``None`` when
+        unknown): see :meth:`~replay_jobrun.scrub.walk.ModelPass.scrub_json`."""
+        return self._model.scrub_json(value, shape, path)
 
     def scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
         """A live request scrubbed with the rules its recording went through (for matching)."""
