@@ -5,7 +5,9 @@ has its own emitter. ``Session.create_client`` is the one call that
 ``boto3.client``, ``boto3.Session().client`` and botocore sessions all go
 through, so this module wraps that single method while a recording or a
 replay is active; everything after that (Stubber, call log) uses the
-client's own event system.
+client's own event system. A client made before (at import time, in a session
+fixture) is reached where every client's every call goes,
+``BaseClient._make_api_call``: it is handed over on its first call.
 
 Replayed clients are built "offline": their HTTP transport refuses to send
 (the Stubber answers every call, so a request that reaches it is a bug), which
@@ -26,6 +28,7 @@ import copy
 import functools
 import inspect
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +57,9 @@ class ClientPolicy:
     on_secret_key: Callable[[str], None] | None = None
     # Replay: clients never send; they share replay_jobrun's parsed model data.
     offline: bool = False
+    # Also hand over clients created before interception began (at import time, in a
+    # session fixture, inside a library that caches its client), on their first call.
+    adopt_existing: bool = False
 
 
 _lock = threading.RLock()
@@ -114,11 +120,17 @@ def _share_event_aliases(client: Any) -> None:
 
 @contextlib.contextmanager
 def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
-    """While active, every new emr-containers client is adjusted and handed to ``policy.on_client``."""
+    """While active, every new emr-containers client is adjusted and handed to ``policy.on_client``.
+
+    With ``policy.adopt_existing``, so is every emr-containers client made before,
+    on its first call while active: a client cannot be adjusted after it is built,
+    but its own event system takes a Stubber whenever.
+    """
     import botocore.session
 
     original = botocore.session.Session.create_client
     signature = _signature(original)
+    handed: weakref.WeakSet[Any] = weakref.WeakSet()  # clients on_client has seen
 
     def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, *args, **kwargs)
@@ -147,6 +159,8 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
             secret = arguments.get("aws_secret_access_key") or _session_secret_key(self)
             if secret and secret != FAKE_SECRET_KEY:
                 policy.on_secret_key(secret)
+        with _lock:
+            handed.add(client)
         policy.on_client(client)
         return client
 
@@ -154,7 +168,33 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
         patches.enter_context(_patched(botocore.session.Session, "create_client", create_client))
         if policy.offline:
             _patch_offline_building(patches)
+        if policy.adopt_existing:
+            _patch_first_calls(patches, policy, handed)
         yield
+
+
+def _patch_first_calls(
+    patches: contextlib.ExitStack, policy: ClientPolicy, handed: weakref.WeakSet[Any]
+) -> None:
+    """Hand an emr-containers client made before interception to ``on_client`` on its first call.
+
+    Every operation of every botocore client goes through ``BaseClient._make_api_call``,
+    whoever built the client and whenever: the one place that reaches them all.
+    """
+    from botocore.client import BaseClient
+
+    make_api_call = BaseClient._make_api_call
+
+    def first_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
+        if self not in handed and self.meta.service_model.service_name == SERVICE_NAME:
+            with _lock:
+                adopt = self not in handed
+                handed.add(self)
+            if adopt:
+                policy.on_client(self)
+        return make_api_call(self, operation_name, api_params)
+
+    patches.enter_context(_patched(BaseClient, "_make_api_call", first_call_adopts))
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
@@ -50,6 +50,26 @@ class CassetteOptions:
     match_requests: bool = True
     region: str | None = None
     unknown_fields: str | None = None
+
+
+def merged_marker_arguments(
+    closest_first: Iterable[tuple[Sequence[Any], Mapping[str, Any]]],
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """One marker's (args, kwargs) from the markers of a test, its class and its module.
+
+    ``closest_first`` as pytest's ``iter_markers`` yields them (test, class, module):
+    each option takes the closest value given, so a module's ``pytestmark`` sets
+    defaults that a class or a test overrides one option at a time; the cassette
+    name is the closest one given too.
+    """
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    for marker_args, marker_kwargs in closest_first:
+        if not args and marker_args:
+            args = tuple(marker_args)
+        for name, value in marker_kwargs.items():
+            kwargs.setdefault(name, value)
+    return args, kwargs
 
 
 def cassette_options(*args: Any, **kwargs: Any) -> CassetteOptions:

@@ -78,6 +78,8 @@ def _salt(config: pytest.Config) -> str | None:
 
 _state_key = pytest.StashKey[_SessionState]()
 _reports_key = pytest.StashKey[dict[str, pytest.TestReport]]()
+# Set on a test while its cassette is active (the fixture asked for, or the marker alone).
+_active_key = pytest.StashKey[bool]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -174,8 +176,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     outcome: Any = yield
-    if "jobrun_replay" not in getattr(item, "fixturenames", ()):
-        return  # tests that never use the fixture pay nothing more
+    if _active_key not in item.stash:
+        return  # tests that never use a cassette pay nothing more
     report: pytest.TestReport = outcome.get_result()
     item.stash.setdefault(_reports_key, {})[report.when] = report
 
@@ -198,13 +200,24 @@ def _test_name(node: pytest.Item) -> str:
 
 def _marker_options(node: pytest.Item) -> options.CassetteOptions:
     __tracebackhide__ = True
-    marker = node.get_closest_marker(MARKER)
-    if marker is None:
-        return options.CassetteOptions()
+    args, kwargs = options.merged_marker_arguments(
+        (marker.args, marker.kwargs) for marker in node.iter_markers(MARKER)
+    )
     try:
-        return options.cassette_options(*marker.args, **marker.kwargs)
+        return options.cassette_options(*args, **kwargs)
     except (TypeError, ReplayJobrunError) as err:
         _fail(f"@pytest.mark.{MARKER}: {err}")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The marker alone is enough: a marked test (or class, or module) gets its cassette
+    as if it had asked for ``jobrun_replay``, as pytest-recording's ``vcr`` marker does.
+
+    Added to the test's fixture names at collection, not by an autouse fixture:
+    tests without the marker pay nothing per test."""
+    names = getattr(item, "fixturenames", None)
+    if names is not None and "jobrun_replay" not in names and item.get_closest_marker(MARKER):
+        names.append("jobrun_replay")
 
 
 @pytest.fixture
@@ -218,6 +231,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
     __tracebackhide__ = True
     config, node = request.config, request.node
     assert isinstance(node, pytest.Item)
+    node.stash[_active_key] = True
     opts = _marker_options(node)
     try:
         mode = options.resolve_record_mode(

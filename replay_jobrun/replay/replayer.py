@@ -91,6 +91,13 @@ class _ClientStub:
         self._stubber = self._stubber_class(client)
         self._stubber.activate()
 
+    def detach(self) -> None:
+        """Leave the client as it was before: no stage, no check, no Stubber."""
+        events = self._client.meta.events
+        events.unregister("before-parameter-build.*.*", unique_id="replay-jobrun-stage")
+        events.unregister("before-call.*.*", unique_id="replay-jobrun-check")
+        self._stubber.deactivate()
+
     def _stage(self, params: dict[str, Any], model: Any, context: Any = None, **_: Any) -> None:
         if context and context.get("is_presign_request"):
             return
@@ -138,6 +145,7 @@ class Replay:
     _calls: list[Call] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
+    _stubs: list[_ClientStub] = field(default_factory=list, init=False, repr=False)
     _secret_keys: list[str] = field(default_factory=list, init=False, repr=False)
     slept: list[float] = field(default_factory=list, init=False)
     """Durations passed to ``time.sleep`` while sleeping was skipped."""
@@ -246,7 +254,19 @@ class Replay:
 
     def attach(self, client: Any) -> None:
         """Serve this cassette to ``client`` (done for you while :func:`replay` is active)."""
-        _ClientStub(self, client)
+        stub = _ClientStub(self, client)
+        with self._lock:
+            self._stubs.append(stub)
+
+    def detach_all(self) -> None:
+        """Serve this cassette to no client any more (done for you when :func:`replay` ends).
+
+        A client that outlives the block (a module-level client, one a library caches)
+        is then the client it was, ready for the next cassette."""
+        with self._lock:
+            stubs, self._stubs = self._stubs, []
+        for stub in stubs:
+            stub.detach()
 
     # -- called by the per-client stubs --------------------------------------
     def _peek(self, operation: str) -> int:
@@ -364,7 +384,11 @@ def replay(
     rules: Sequence[Rule] = (),
     unknown_fields: str = "fail",
 ) -> Iterator[Replay]:
-    """Serve a cassette to every emr-containers client created inside the block.
+    """Serve a cassette to every emr-containers client in the process while the block runs.
+
+    Clients created inside the block are built offline; clients made before it (at
+    import time, in a session fixture, cached by a library) are served from their
+    first call inside the block, and are left as they were when it ends.
 
     No socket is opened and no credentials are needed: clients created without
     explicit credentials get fake ones, so botocore never looks for real ones.
@@ -394,8 +418,10 @@ def replay(
         fake_credentials=True,
         on_secret_key=session._learn_secret_key,
         offline=True,
+        adopt_existing=True,
     )
     with contextlib.ExitStack() as stack:
+        stack.callback(session.detach_all)
         stack.enter_context(intercept_clients(policy))
         if skip_sleep:
             stack.enter_context(_sleep_skipped(session.slept))

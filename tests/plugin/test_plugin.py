@@ -501,3 +501,137 @@ def _reset(moto_url: str) -> None:
     import urllib.request
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+
+
+# --- clients made before the cassette, the marker alone, merged markers -----------------
+
+EARLY_CLIENTS = """
+import boto3
+
+# Made at import time, before any cassette is active, with the credentials the
+# environment has: the shape most real code has.
+EMR = boto3.client("emr-containers", region_name="us-east-1")
+
+
+def state(cluster_id, job_id, client=EMR):
+    return client.describe_job_run(virtualClusterId=cluster_id, id=job_id)["jobRun"]["state"]
+"""
+
+EARLY_CLIENT_TESTS = """
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+import early
+
+VC, JOB = "k3v9q0x7r2m8w1t5z6b4n0c2d", "0000000378nj1d2s7lo"
+
+
+@pytest.fixture(scope="session")
+def session_client():
+    return boto3.client("emr-containers", region_name="us-east-1")
+
+
+def test_a_module_level_client_is_replayed(jobrun_replay):
+    assert early.state(VC, JOB) == "COMPLETED"
+    assert [call.operation for call in jobrun_replay.calls] == ["DescribeJobRun"]
+
+
+@pytest.mark.jobrun_cassette("two.yaml")
+def test_a_session_client_is_replayed(jobrun_replay, session_client):
+    assert early.state(VC, JOB, session_client) == "RUNNING"
+    assert early.state(VC, JOB, session_client) == "COMPLETED"
+
+
+@pytest.mark.jobrun_cassette("two.yaml")
+def test_the_same_clients_serve_the_next_cassette(jobrun_replay, session_client):
+    assert early.state(VC, JOB) == "RUNNING"
+    assert early.state(VC, JOB, session_client) == "COMPLETED"
+
+
+def test_outside_a_cassette_the_clients_are_as_without_the_plugin(session_client):
+    # A Stubber of the user's own answers: no stale replay stub gets there first.
+    for client in (early.EMR, session_client):
+        with Stubber(client) as stubber:
+            stubber.add_response("describe_job_run", {"jobRun": {"state": "CANCELLED"}})
+            assert early.state(VC, JOB, client) == "CANCELLED"
+"""
+
+
+def test_clients_made_before_the_cassette_are_replayed_and_left_as_they_were(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester, block_network=True)
+    pytester.makepyfile(early=EARLY_CLIENTS, test_early=EARLY_CLIENT_TESTS)
+    folder = pytester.path / "cassettes"
+    _write_cassette(
+        folder / "test_early", "test_a_module_level_client_is_replayed.yaml", ["COMPLETED"]
+    )
+    _write_cassette(folder, "two.yaml", ["RUNNING", "COMPLETED"])
+    result = pytester.runpytest("test_early.py", "-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+
+
+MARKED_TESTS = """
+import boto3
+import pytest
+
+VC, JOB = "k3v9q0x7r2m8w1t5z6b4n0c2d", "0000000378nj1d2s7lo"
+pytestmark = pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleep=True)
+
+
+def poll():
+    return boto3.client("emr-containers", region_name="us-east-1").describe_job_run(
+        virtualClusterId=VC, id=JOB
+    )["jobRun"]["state"]
+
+
+def test_the_module_marker_alone_replays():
+    assert [poll(), poll(), poll()] == ["PENDING", "RUNNING", "COMPLETED"]
+
+
+def test_the_marker_alone_still_fails_on_unused_responses():
+    assert poll() == "PENDING"
+
+
+class TestMerged:
+    pytestmark = pytest.mark.jobrun_cassette(allow_unused=True)
+
+    def test_class_option_added_to_the_module_options(self):
+        import time
+        started = time.perf_counter()
+        time.sleep(30)  # skip_sleep from the module marker
+        assert time.perf_counter() - started < 5
+        assert poll() == "PENDING"
+
+    @pytest.mark.jobrun_cassette("shared/other.yaml")
+    def test_closest_name_wins(self, jobrun_replay):
+        assert jobrun_replay.path.name == "other.yaml"
+        assert poll() == "COMPLETED"
+        assert jobrun_replay.slept == []
+
+
+def test_the_module_marker_reaches_every_test_of_the_module():
+    pass
+"""
+
+
+def test_the_marker_alone_is_enough_and_markers_merge_module_class_test(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester, block_network=True)
+    pytester.makepyfile(test_marked=MARKED_TESTS)
+    shared = pytester.path / "cassettes" / "shared"
+    _write_cassette(shared, "poll.yaml", ["PENDING", "RUNNING", "COMPLETED"])
+    _write_cassette(shared, "other.yaml", ["COMPLETED"])
+    result = pytester.runpytest("test_marked.py", "-p", "no:cacheprovider")
+    # Two tests leave responses unused: their calls pass, their teardowns fail.
+    result.assert_outcomes(passed=5, errors=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*ERROR at teardown of test_the_marker_alone_still_fails_on_unused_responses*",
+            "*poll.yaml: 2 recorded response(s) were not requested by the test:*",
+            "*ERROR at teardown of test_the_module_marker_reaches_every_test_of_the_module*",
+            "*poll.yaml: 3 recorded response(s) were not requested by the test:*",
+        ]
+    )

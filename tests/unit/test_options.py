@@ -19,6 +19,7 @@ from replay_jobrun.options import (
     cassette_path,
     choose_action,
     drift_fail_on,
+    merged_marker_arguments,
     record_command,
     resolve_record_mode,
     safe_file_name,
@@ -415,3 +416,46 @@ def test_drift_fail_on_matches_the_severities_of_drift() -> None:
     from replay_jobrun.drift.compare import Severity
 
     assert (*(s.value for s in sorted(Severity, key=lambda s: s.rank)), "never") == DRIFT_FAIL_ON
+
+
+# --- markers of a test, its class and its module ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("closest_first", "expected"),
+    [
+        pytest.param([], ((), {}), id="no-marker"),
+        pytest.param([((), {"skip_sleep": True})], ((), {"skip_sleep": True}), id="one"),
+        pytest.param(
+            [((), {"allow_unused": True}), (("shared.yaml",), {"skip_sleep": True})],
+            (("shared.yaml",), {"allow_unused": True, "skip_sleep": True}),
+            id="options-add-up",
+        ),
+        pytest.param(
+            [((), {"skip_sleep": False}), ((), {"skip_sleep": True, "region": "eu-west-1"})],
+            ((), {"skip_sleep": False, "region": "eu-west-1"}),
+            id="closest-value-wins-per-option",
+        ),
+        pytest.param(
+            [(("test.yaml",), {}), (("class.yaml",), {}), (("module.yaml",), {})],
+            (("test.yaml",), {}),
+            id="closest-name-wins",
+        ),
+        pytest.param(
+            [((), {}), (("class.yaml",), {}), (("module.yaml",), {})],
+            (("class.yaml",), {}),
+            id="name-from-the-closest-that-gives-one",
+        ),
+    ],
+)
+def test_markers_merge_closest_first(
+    closest_first: list[tuple[tuple[str, ...], dict[str, object]]],
+    expected: tuple[tuple[str, ...], dict[str, object]],
+) -> None:
+    assert merged_marker_arguments(closest_first) == expected
+
+
+def test_a_typo_in_any_merged_marker_is_still_refused() -> None:
+    args, kwargs = merged_marker_arguments([((), {"skip_sleep": True}), ((), {"skip_sleeep": 1})])
+    with pytest.raises(TypeError, match="skip_sleeep"):
+        cassette_options(*args, **kwargs)
