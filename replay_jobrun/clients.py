@@ -60,6 +60,9 @@ class ClientPolicy:
     # Also hand over clients created before interception began (at import time, in a
     # session fixture, inside a library that caches its client), on their first call.
     adopt_existing: bool = False
+    # Told of every call of a client of another service (with adopt_existing); raises
+    # to stop it. Replay: nothing else leaves the process.
+    on_other_call: Callable[[Any, str], None] | None = None
 
 
 _lock = threading.RLock()
@@ -136,15 +139,16 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
         bound = signature.bind(self, *args, **kwargs)
         arguments = bound.arguments
         if arguments.get("service_name") != SERVICE_NAME:
-            return original(self, *args, **kwargs)
+            if not policy.offline:
+                return original(self, *args, **kwargs)
+            # Replay: an s3 or logs client beside the emr-containers one is built without
+            # looking for a region or credentials (no ~/.aws, no instance metadata); its
+            # calls are refused by on_other_call, not by a failed credential look-up.
+            _built_offline_friendly(self, arguments, policy)
+            return original(*bound.args, **bound.kwargs)
         if policy.endpoint_url is not None:
             arguments["endpoint_url"] = policy.endpoint_url
-        if policy.default_region and not _has_region(self, arguments):
-            arguments["region_name"] = policy.default_region
-        if policy.fake_credentials and arguments.get("aws_access_key_id") is None:
-            arguments["aws_access_key_id"] = FAKE_ACCESS_KEY
-            arguments["aws_secret_access_key"] = FAKE_SECRET_KEY
-            arguments["aws_session_token"] = None
+        _built_offline_friendly(self, arguments, policy)
         if policy.offline:
             _share_data_loader(self)
             token = _building_offline.set(True)
@@ -185,16 +189,31 @@ def _patch_first_calls(
 
     make_api_call = BaseClient._make_api_call
 
+    on_other_call = policy.on_other_call
+
     def first_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
-        if self not in handed and self.meta.service_model.service_name == SERVICE_NAME:
-            with _lock:
-                adopt = self not in handed
-                handed.add(self)
-            if adopt:
-                policy.on_client(self)
+        if self not in handed:
+            if self.meta.service_model.service_name == SERVICE_NAME:
+                with _lock:
+                    adopt = self not in handed
+                    handed.add(self)
+                if adopt:
+                    policy.on_client(self)
+            elif on_other_call is not None:
+                on_other_call(self, operation_name)
         return make_api_call(self, operation_name, api_params)
 
     patches.enter_context(_patched(BaseClient, "_make_api_call", first_call_adopts))
+
+
+def _built_offline_friendly(session: Any, arguments: dict[str, Any], policy: ClientPolicy) -> None:
+    """A default region and fake credentials where the call gives none, as the policy says."""
+    if policy.default_region and not _has_region(session, arguments):
+        arguments["region_name"] = policy.default_region
+    if policy.fake_credentials and arguments.get("aws_access_key_id") is None:
+        arguments["aws_access_key_id"] = FAKE_ACCESS_KEY
+        arguments["aws_secret_access_key"] = FAKE_SECRET_KEY
+        arguments["aws_session_token"] = None
 
 
 @contextlib.contextmanager

@@ -121,3 +121,16 @@ class NetworkBlockedError(ReplayError):
         "Fix: keep botocore's Stubber handlers on the client (do not unregister 'before-call' "
         "handlers), or record instead: --jobrun-record-mode=once with --jobrun-endpoint-url=URL."
     )
+
+
+class BlockedHostError(NetworkBlockedError):
+    """The code under test tried to reach a host while a cassette replayed."""
+
+    fmt = (
+        "replay_jobrun: {what} to {host} was blocked: while a cassette replays, nothing but "
+        "emr-containers calls (answered from the cassette) and loopback traffic leaves the "
+        "process.\n"
+        "Fix: if this test may reach {host}, allow it with "
+        '@pytest.mark.jobrun_cassette(allowed_hosts=["{host}"]), the jobrun_allowed_hosts '
+        "ini option or --jobrun-allowed-hosts={host}; otherwise stub that call in the test."
+    )

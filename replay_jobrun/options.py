@@ -40,6 +40,8 @@ class CassetteOptions:
       without one.
     - ``unknown_fields``: ``"fail"`` or ``"drop"`` response fields the installed
       botocore does not know (default: the ``jobrun_unknown_fields`` ini option).
+    - ``allowed_hosts``: hosts the test may reach while replaying, besides loopback
+      (added to the ``jobrun_allowed_hosts`` ini option and ``--jobrun-allowed-hosts``).
     """
 
     name: str | None = None
@@ -50,6 +52,35 @@ class CassetteOptions:
     match_requests: bool = True
     region: str | None = None
     unknown_fields: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+
+
+# A host name or an IP address: no scheme, port, path or white space.
+_HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[?[0-9A-Fa-f:.]+\]?)$")
+
+
+def allowed_hosts_value(values: Any, source: str) -> tuple[str, ...]:
+    """Hosts a replayed test may reach, checked: names or IP addresses, lower-cased."""
+    if isinstance(values, str):
+        values = [values]
+    try:
+        hosts = [str(value).strip() for value in values]
+    except TypeError:
+        raise ConfigError(
+            source=source,
+            problem=f"{values!r} is not a list of hosts",
+            valid='host names or IP addresses, e.g. ("sts.amazonaws.com", "10.0.0.5")',
+        ) from None
+    for host in hosts:
+        if not _HOST.match(host):
+            hint = host.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] if host else ""
+            raise ConfigError(
+                source=source,
+                problem=f"{host!r} is not a host name or an IP address"
+                + (f" (did you mean {hint!r}?)" if hint and _HOST.match(hint) else ""),
+                valid='host names or IP addresses, without scheme, port or path, e.g. "sts.amazonaws.com"',
+            )
+    return tuple(host.strip("[]").lower() for host in hosts)
 
 
 def merged_marker_arguments(
@@ -88,6 +119,7 @@ def _marker_signature(
     match_requests: bool = True,
     region: str | None = None,
     unknown_fields: str | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> CassetteOptions:
     if record_mode is not None and record_mode not in RECORD_MODES:
         raise ConfigError(
@@ -108,6 +140,9 @@ def _marker_signature(
         match_requests=bool(match_requests),
         region=region,
         unknown_fields=unknown_fields,
+        allowed_hosts=allowed_hosts_value(
+            allowed_hosts, "@pytest.mark.jobrun_cassette(allowed_hosts=...)"
+        ),
     )
 
 

@@ -128,6 +128,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     group.addoption(
+        "--jobrun-allowed-hosts",
+        default="",
+        metavar="HOST,...",
+        help="hosts replayed tests may reach besides loopback (everything else is blocked "
+        "while a cassette replays); added to jobrun_allowed_hosts and the marker's allowed_hosts",
+    )
+    parser.addini(
+        "jobrun_allowed_hosts",
+        "hosts replayed tests may reach besides loopback, one per line",
+        type="linelist",
+        default=[],
+    )
+    group.addoption(
         "--jobrun-drift-fail",
         action="store_true",
         default=False,
@@ -163,7 +176,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(name_or_path=None, *, record_mode=None, allow_unused=False, skip_sleep=False, "
-        "ignore_params=(), match_requests=True, region=None, unknown_fields=None): cassette and "
+        "ignore_params=(), match_requests=True, region=None, unknown_fields=None, "
+        "allowed_hosts=()): cassette and "
         "replay options "
         "of the jobrun_replay fixture.",
     )
@@ -276,6 +290,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 salt=_salt(config),
                 rules=state.rules(config),
                 unknown_fields=unknown_fields,
+                allowed_hosts=_allowed_hosts(config, opts),
             ) as replaying:
                 yield replaying
             state.replayed += 1
@@ -302,6 +317,18 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
         _note_drift(config, node, recording)
     except ReplayJobrunError as err:
         _fail(str(err))
+
+
+def _allowed_hosts(config: pytest.Config, opts: options.CassetteOptions) -> tuple[str, ...]:
+    """Hosts this test may reach while replaying: the command line's, the ini's, the marker's."""
+    cli = str(config.getoption("jobrun_allowed_hosts") or "")
+    return (
+        *options.allowed_hosts_value(
+            [host for host in cli.split(",") if host.strip()], "--jobrun-allowed-hosts"
+        ),
+        *options.allowed_hosts_value(config.getini("jobrun_allowed_hosts"), "jobrun_allowed_hosts"),
+        *opts.allowed_hosts,
+    )
 
 
 def _note_drift(config: pytest.Config, node: pytest.Item, recording: Recording) -> None:

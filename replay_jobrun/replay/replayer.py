@@ -21,12 +21,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from .. import model
+from .. import model, options
 from ..cassette.format import Cassette, Interaction, load_cassette
 from ..cassette.parsed import ParsedResponse, parsed_responses
 from ..clients import Call, ClientPolicy, intercept_clients
 from ..errors import (
+    BlockedHostError,
     RequestMismatchError,
     UnexpectedCallError,
     UnknownFieldsError,
@@ -34,7 +36,7 @@ from ..errors import (
     UnusedInteractionsError,
 )
 from ..options import unknown_fields_policy
-from . import matching
+from . import matching, network
 
 if TYPE_CHECKING:
     from ..scrub.rules import Rule
@@ -383,6 +385,7 @@ def replay(
     salt: str | None = None,
     rules: Sequence[Rule] = (),
     unknown_fields: str = "fail",
+    allowed_hosts: Sequence[str] = (),
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client in the process while the block runs.
 
@@ -394,7 +397,11 @@ def replay(
     explicit credentials get fake ones, so botocore never looks for real ones.
     ``salt`` must be the scrub salt the cassette was recorded with (live params
     are scrubbed with it before matching), and ``rules`` the extra scrub rules
-    (the keep list comes from the cassette's metadata). With ``skip_sleep``, ``time.sleep``
+    (the keep list comes from the cassette's metadata). Nothing else leaves the
+    process: a call of another AWS service, a name look-up or a connection to any
+    host but loopback and ``allowed_hosts`` raises :class:`BlockedHostError`; clients
+    of other services are still built (region and credentials faked where none
+    are given), so code runs until it calls them. With ``skip_sleep``, ``time.sleep``
     returns at once inside the block (the
     durations asked for are kept in ``Replay.slept``), so pollers replay in
     milliseconds. Response fields the installed botocore does not know raise
@@ -419,13 +426,24 @@ def replay(
         on_secret_key=session._learn_secret_key,
         offline=True,
         adopt_existing=True,
+        on_other_call=_refuse_other_services,
     )
+    allowed = options.allowed_hosts_value(allowed_hosts, "replay(allowed_hosts=...)")
     with contextlib.ExitStack() as stack:
         stack.callback(session.detach_all)
+        stack.enter_context(network.network_blocked(allowed))
         stack.enter_context(intercept_clients(policy))
         if skip_sleep:
             stack.enter_context(_sleep_skipped(session.slept))
         yield session
+
+
+def _refuse_other_services(client: Any, operation: str) -> None:
+    """A call of another AWS service goes nowhere during replay, unless its host is allowed."""
+    host = urlsplit(client.meta.endpoint_url).hostname or ""
+    if not network.permitted(host):
+        service = client.meta.service_model.service_name
+        raise BlockedHostError(what=f"the {service} call {operation}", host=host)
 
 
 @contextlib.contextmanager

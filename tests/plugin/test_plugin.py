@@ -635,3 +635,130 @@ def test_the_marker_alone_is_enough_and_markers_merge_module_class_test(
             "*poll.yaml: 3 recorded response(s) were not requested by the test:*",
         ]
     )
+
+
+# --- nothing else leaves the process while a cassette replays ------------------------------
+
+GUARDED_CONFTEST = """
+import socket
+
+import pytest
+
+LOOKED_UP = []
+
+
+@pytest.fixture(autouse=True)
+def _no_real_dns(monkeypatch, local_server):
+    # Installed before the cassette: a name that reaches it got past replay_jobrun's guard.
+    LOOKED_UP.clear()
+
+    def look_up(host, *args, **kwargs):
+        LOOKED_UP.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", local_server))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", look_up)
+
+
+@pytest.fixture
+def local_server():
+    import http.server
+    import threading
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+"""
+
+GUARDED_TESTS = """
+import urllib.request
+
+import boto3
+import pytest
+from conftest import LOOKED_UP
+
+from replay_jobrun.errors import BlockedHostError, NetworkBlockedError
+
+pytestmark = pytest.mark.jobrun_cassette("shared/one.yaml", allow_unused=True)
+
+
+def test_another_aws_service_is_blocked_with_its_name():
+    s3 = boto3.client("s3")  # no region, no credentials: built all the same
+    with pytest.raises(BlockedHostError) as raised:
+        s3.list_buckets()
+    message = str(raised.value)
+    assert "the s3 call ListBuckets to s3" in message
+    assert 'allowed_hosts=["s3' in message and "--jobrun-allowed-hosts=s3" in message
+    assert isinstance(raised.value, NetworkBlockedError)
+
+
+def test_any_other_host_is_blocked_before_its_name_is_looked_up():
+    with pytest.raises(BlockedHostError, match="a connection to example.com was blocked"):
+        urllib.request.urlopen("http://example.com/", timeout=1)
+    with pytest.raises(BlockedHostError, match=r"\\(AWS service sts\\) to sts.amazonaws.com"):
+        urllib.request.urlopen("https://sts.amazonaws.com/", timeout=1)
+    assert LOOKED_UP == []
+
+
+def test_loopback_stays_open(local_server):
+    with urllib.request.urlopen(f"http://127.0.0.1:{local_server}/", timeout=5) as answer:
+        assert answer.read() == b"ok"
+    with urllib.request.urlopen(f"http://localhost:{local_server}/", timeout=5) as answer:
+        assert answer.read() == b"ok"
+
+
+@pytest.mark.jobrun_cassette(allowed_hosts=["intranet.example"])
+def test_an_allowed_host_is_reached(local_server):
+    with urllib.request.urlopen(f"http://intranet.example:{local_server}/", timeout=5) as answer:
+        assert answer.read() == b"ok"
+    assert LOOKED_UP == ["intranet.example"]
+
+
+@pytest.mark.jobrun_cassette(allowed_hosts=["https://intranet.example/api"])
+def test_an_unusable_allowed_host(local_server):
+    pass
+
+"""
+
+
+def test_while_replaying_nothing_but_loopback_and_allowed_hosts_is_reached(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester)
+    pytester.makeconftest(GUARDED_CONFTEST)
+    pytester.makepyfile(test_guarded=GUARDED_TESTS)
+    pytester.makefile(
+        ".py",
+        test_unguarded="""
+import urllib.request
+
+def test_outside_a_cassette_names_are_looked_up(local_server):
+    from conftest import LOOKED_UP
+    with urllib.request.urlopen(f"http://anywhere.example:{local_server}/", timeout=5) as answer:
+        assert answer.read() == b"ok"
+    assert "anywhere.example" in LOOKED_UP
+""",
+    )
+    _write_cassette(pytester.path / "cassettes" / "shared", "one.yaml", ["COMPLETED"])
+    result = pytester.runpytest_subprocess(
+        "test_guarded.py", "test_unguarded.py", "-p", "no:cacheprovider", "-p", "no:randomly"
+    )
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_an_unusable_allowed_host*",
+            "*allowed_hosts=...): 'https://intranet.example/api' is not a host name or an IP "
+            "address (did you mean 'intranet.example'?)*",
+        ]
+    )
