@@ -36,7 +36,7 @@ from ..errors import (
     UnusedInteractionsError,
 )
 from ..options import unknown_fields_policy
-from . import matching, network
+from . import matching, network, sleeps
 
 if TYPE_CHECKING:
     from ..scrub.rules import Rule
@@ -402,9 +402,9 @@ def replay(
     host but loopback and ``allowed_hosts`` raises :class:`BlockedHostError`; clients
     of other services are still built (region and credentials faked where none
     are given), so code runs until it calls them. With ``skip_sleep``, ``time.sleep``
-    returns at once inside the block (the
-    durations asked for are kept in ``Replay.slept``), so pollers replay in
-    milliseconds. Response fields the installed botocore does not know raise
+    and ``asyncio.sleep`` (also where a module bound them to its own name) return at
+    once in the thread that entered the block (the durations asked for are kept in
+    ``Replay.slept``), so pollers replay in milliseconds; other threads sleep as usual. Response fields the installed botocore does not know raise
     :class:`UnknownFieldsError` unless ``unknown_fields="drop"``, which replays
     without them and warns (:class:`UnknownFieldsWarning`).
     """
@@ -434,7 +434,7 @@ def replay(
         stack.enter_context(network.network_blocked(allowed))
         stack.enter_context(intercept_clients(policy))
         if skip_sleep:
-            stack.enter_context(_sleep_skipped(session.slept))
+            stack.enter_context(sleeps.sleeps_skipped(session.slept))
         yield session
 
 
@@ -444,19 +444,3 @@ def _refuse_other_services(client: Any, operation: str) -> None:
     if not network.permitted(host):
         service = client.meta.service_model.service_name
         raise BlockedHostError(what=f"the {service} call {operation}", host=host)
-
-
-@contextlib.contextmanager
-def _sleep_skipped(slept: list[float]) -> Iterator[None]:
-    import time
-
-    original = time.sleep
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    time.sleep = sleep  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        time.sleep = original

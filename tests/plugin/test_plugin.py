@@ -762,3 +762,113 @@ def test_outside_a_cassette_names_are_looked_up(local_server):
             "address (did you mean 'intranet.example'?)*",
         ]
     )
+
+
+# --- skip_sleep: the code under test's waits, and nobody else's ------------------------------
+
+SLEEPY_CODE = '''
+import asyncio
+import threading
+import time
+from time import sleep  # bound before any cassette, as emr-cli does
+
+import boto3
+
+VC, JOB = "k3v9q0x7r2m8w1t5z6b4n0c2d", "0000000378nj1d2s7lo"
+
+
+def state():
+    client = boto3.client("emr-containers", region_name="us-east-1")
+    return client.describe_job_run(virtualClusterId=VC, id=JOB)["jobRun"]["state"]
+
+
+def wait_bound_sleep():
+    while (current := state()) != "COMPLETED":
+        sleep(30)
+    return current
+
+
+async def wait_async():
+    while (current := state()) != "COMPLETED":
+        await asyncio.sleep(20)
+    return current
+
+
+class LogReader(threading.Thread):
+    """Like dagster's: waits by the wall clock, in short sleeps, for something else."""
+
+    def __init__(self, seconds):
+        super().__init__(daemon=True)
+        self.seconds, self.rounds = seconds, 0
+
+    def run(self):
+        deadline = time.monotonic() + self.seconds
+        while time.monotonic() < deadline:
+            self.rounds += 1
+            time.sleep(0.05)
+'''
+
+SLEEPY_TESTS = """
+import asyncio
+import time
+
+import pytest
+
+import sleepy
+
+pytestmark = pytest.mark.jobrun_cassette("shared/poll.yaml", skip_sleep=True)
+
+
+def test_a_name_bound_to_time_sleep_is_skipped(jobrun_replay):
+    started = time.perf_counter()
+    assert sleepy.wait_bound_sleep() == "COMPLETED"
+    assert time.perf_counter() - started < 5
+    assert jobrun_replay.slept == [30, 30]
+
+
+def test_asyncio_sleep_is_skipped(jobrun_replay):
+    started = time.perf_counter()
+    assert asyncio.run(sleepy.wait_async()) == "COMPLETED"
+    assert time.perf_counter() - started < 5
+    assert jobrun_replay.slept == [20, 20]
+
+
+def test_another_threads_wall_clock_wait_is_not_a_busy_loop(jobrun_replay):
+    reader = sleepy.LogReader(0.5)
+    reader.start()
+    assert sleepy.wait_bound_sleep() == "COMPLETED"
+    reader.join(5)
+    assert not reader.is_alive()
+    assert reader.rounds <= 20  # ~10 real 0.05 s sleeps; skipped, it would be millions
+    assert jobrun_replay.slept == [30, 30]  # only the test's own waits
+
+"""
+
+
+def test_skip_sleep_reaches_bound_names_and_asyncio_but_not_other_threads(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester, block_network=True)
+    pytester.makepyfile(
+        sleepy=SLEEPY_CODE,
+        test_sleepy=SLEEPY_TESTS,
+        test_zz_after="""
+import asyncio
+import time
+
+import sleepy
+
+
+def test_after_the_cassettes_every_sleep_is_the_real_one_again():
+    assert sleepy.sleep is time.sleep
+    assert time.sleep.__module__ == "time"  # the built-in, not a replacement
+    assert asyncio.sleep.__module__ == "asyncio.tasks"
+""",
+    )
+    _write_cassette(
+        pytester.path / "cassettes" / "shared", "poll.yaml", ["PENDING", "RUNNING", "COMPLETED"]
+    )
+    result = pytester.runpytest_subprocess(
+        "test_sleepy.py", "test_zz_after.py", "-p", "no:cacheprovider", "-p", "no:randomly"
+    )
+    result.assert_outcomes(passed=4)
