@@ -327,7 +327,7 @@ def record(
     ``endpoint_url`` sends every emr-containers client created inside the block
     to that endpoint (a moto server, LocalStack). On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
-    was called.
+    was called or the block raised (the previous cassette, if any, stays as it was).
     """
     import vcr
 
@@ -359,4 +359,9 @@ def record(
         on_secret_key=recording.scrubber.learn_secret_key,
     )
     with intercept_clients(policy), recorder.use_cassette(str(recording.path)):
-        yield recording
+        try:
+            yield recording
+        except BaseException:
+            # A partial recording never replaces a good cassette.
+            recording.discard()
+            raise

@@ -157,6 +157,27 @@ def test_a_discarded_recording_leaves_the_previous_cassette_untouched(
     assert list(tmp_path.iterdir()) == [path]
 
 
+def test_a_block_that_raises_leaves_the_previous_cassette_untouched(
+    tmp_path: Path, moto_url: str
+) -> None:
+    path = tmp_path / "keep.yaml"
+    _record_lifecycle(path, moto_url)
+    before = path.read_bytes()
+    recordings = []
+
+    def a_job_that_fails_half_way() -> None:
+        with record(path, mode="all", endpoint_url=moto_url) as recording:
+            recordings.append(recording)
+            boto3.client("emr-containers", region_name="us-east-1").list_virtual_clusters()
+            raise RuntimeError("the job failed half-way")
+
+    with pytest.raises(RuntimeError, match="the job failed half-way"):
+        a_job_that_fails_half_way()
+    assert path.read_bytes() == before
+    assert recordings[0].written is None
+    assert list(tmp_path.iterdir()) == [path]
+
+
 def test_replay_reports_wrong_operation_past_the_end_and_param_mismatch(
     tmp_path: Path, moto_url: str
 ) -> None:
