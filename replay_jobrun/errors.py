@@ -112,6 +112,12 @@ class ConfigError(ReplayJobrunError, ValueError):
     fmt = "{source}: {problem}\nValid: {valid}"
 
 
+class MarkerOptionError(ConfigError, TypeError):
+    """A marker option that does not exist, or a positional argument where none goes.
+
+    A TypeError too, as calling a keyword-only signature wrongly is."""
+
+
 class NetworkBlockedError(ReplayError):
     """A replayed client tried to send a request: while replaying nothing leaves the process."""
 

@@ -5,7 +5,10 @@ Plain Python (no pytest import) so every rule here is unit-tested directly.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import hashlib
+import inspect
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,7 +17,7 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, MarkerOptionError
 
 RECORD_MODE_ENV = "REPLAY_JOBRUN_RECORD_MODE"
 ENDPOINT_URL_ENV = "REPLAY_JOBRUN_ENDPOINT_URL"
@@ -105,7 +108,43 @@ def merged_marker_arguments(
 
 def cassette_options(*args: Any, **kwargs: Any) -> CassetteOptions:
     """Validate ``jobrun_cassette(name_or_path=None, *, ...)`` marker arguments."""
+    valid = _marker_option_names()
+    shown = ", ".join(valid) + " (keyword-only), after the cassette name or path if any"
+    unknown = [name for name in kwargs if name not in valid]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], valid, n=1)
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else " (the cassette name or path goes first, without a keyword)"
+            if unknown[0] in ("name", "name_or_path", "path", "cassette")
+            else ""
+        )
+        raise MarkerOptionError(
+            source=MARKER_SOURCE,
+            problem=f"unknown option {', '.join(map(repr, unknown))}{hint}",
+            valid=shown,
+        )
+    if len(args) > 1:
+        raise MarkerOptionError(
+            source=MARKER_SOURCE,
+            problem=f"{len(args)} positional arguments {args!r}: only the cassette name or "
+            "path goes without a keyword",
+            valid=shown,
+        )
     return _marker_signature(*args, **kwargs)
+
+
+MARKER_SOURCE = "@pytest.mark.jobrun_cassette"
+
+
+@functools.cache
+def _marker_option_names() -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, parameter in inspect.signature(_marker_signature).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    )
 
 
 def _marker_signature(

@@ -220,7 +220,12 @@ def _marker_options(node: pytest.Item) -> options.CassetteOptions:
     try:
         return options.cassette_options(*args, **kwargs)
     except (TypeError, ReplayJobrunError) as err:
-        _fail(f"@pytest.mark.{MARKER}: {err}")
+        message = str(err)  # ours name the marker; a bare TypeError is given its name
+        _fail(
+            message
+            if message.startswith(f"@pytest.mark.{MARKER}")
+            else f"@pytest.mark.{MARKER}: {message}"
+        )
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

@@ -282,7 +282,9 @@ def test_poller_marker_options_unused_and_mismatch_messages(pytester: pytest.Pyt
             "*interaction #0 (DescribeJobRun): the request differs from the recording.*",
             "*id: recorded '0000000378nj1d2s7lo', live '0000000000otherjob0'*",
             "*ERROR at setup of test_marker_typo*",
-            "*@pytest.mark.jobrun_cassette: *unexpected keyword argument 'skip_sleeep'*",
+            "@pytest.mark.jobrun_cassette: unknown option 'skip_sleeep' "
+            "(did you mean 'skip_sleep'?)",
+            "Valid: record_mode, allow_unused, skip_sleep, *",
         ]
     )
 

@@ -146,6 +146,27 @@ def test_a_misspelt_keyword_is_a_type_error_naming_it() -> None:
         cassette_options(skip_sleeep=True)
 
 
+@pytest.mark.parametrize(
+    ("args", "kwargs", "problem"),
+    [
+        ((), {"skip_sleeep": True}, "unknown option 'skip_sleeep' (did you mean 'skip_sleep'?)"),
+        ((), {"name": "x"}, "the cassette name or path goes first, without a keyword"),
+        (("a", "once"), {}, "2 positional arguments ('a', 'once')"),
+    ],
+)
+def test_a_wrong_marker_argument_lists_the_valid_options_and_no_internal_name(
+    args: tuple[str, ...], kwargs: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        cassette_options(*args, **kwargs)
+    message = str(raised.value)
+    assert message.startswith("@pytest.mark.jobrun_cassette: ")
+    assert problem in message
+    assert "Valid: record_mode, allow_unused, skip_sleep, ignore_params, match_requests" in message
+    assert "allowed_hosts" in message
+    assert "_marker_signature" not in message
+
+
 def test_options_other_than_the_name_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         cassette_options("name", "once")
