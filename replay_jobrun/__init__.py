@@ -18,6 +18,7 @@ __all__ = [
     "DriftReport",
     "Finding",
     "Interaction",
+    "JobrunCassette",
     "RecordMode",
     "Recording",
     "Replay",
@@ -37,6 +38,7 @@ _LAZY = {  # public name -> the module that defines it
     "Call": "clients",
     "Cassette": "cassette.format",
     "Interaction": "cassette.format",
+    "JobrunCassette": "session",
     "load_cassette": "cassette.format",
     "Recording": "record.recorder",
     "RecordMode": "record.recorder",
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
     from .scrub.ledger import ScrubReport
     from .scrub.scan import Finding, scan
     from .scrub.scrubber import Scrubber
+    from .session import JobrunCassette
 
 
 class _Package(types.ModuleType):

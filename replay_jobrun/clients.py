@@ -328,13 +328,17 @@ class Call:
     operation: str
     params: dict[str, Any]
 
+    def __repr__(self) -> str:
+        # Param names only: live values are unscrubbed, and tracebacks print reprs.
+        return f"Call({self.operation!r}, params=<{', '.join(self.params) or 'none'}>)"
+
 
 @dataclass
 class CallLog:
-    """Calls and parsed responses seen on intercepted clients, in order."""
+    """Calls and parsed responses seen on intercepted clients, in order (repr: counts only)."""
 
-    calls: list[Call] = field(default_factory=list)
-    responses: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list, repr=False)
+    responses: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def attach(self, client: Any) -> None:
         events = client.meta.events

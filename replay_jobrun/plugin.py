@@ -296,6 +296,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 rules=state.rules(config),
                 unknown_fields=unknown_fields,
                 allowed_hosts=_allowed_hosts(config, opts),
+                mode=mode,
             ) as replaying:
                 yield replaying
             state.replayed += 1
@@ -314,6 +315,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             endpoint_url=endpoint,
             scrubber=state.scrubber(config),
             region=opts.region,
+            skip_sleep=opts.skip_sleep,
         ) as recording:
             state.recorded.append(recording)
             yield recording

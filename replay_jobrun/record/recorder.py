@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .. import model
 from ..cassette.format import (
@@ -34,8 +35,11 @@ from ..cassette.format import (
 from ..clients import Call, CallLog, ClientPolicy, intercept_clients
 from ..errors import CassetteFormatError, ConfigError, LeakError
 from ..replay import matching
+from ..replay.network import is_loopback
+from ..replay.sleeps import sleeps_skipped
 from ..scrub.scan import scan_cassette
 from ..scrub.scrubber import Scrubber, ScrubReport
+from ..session import shown
 
 if TYPE_CHECKING:
     from ..drift.compare import CassetteDrift, IgnoreRule
@@ -249,10 +253,17 @@ class Recording:
     _log: CallLog = field(default_factory=CallLog, init=False)
     _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
     _client: Any = field(default=None, init=False, repr=False)
+    slept: list[float] = field(default_factory=list, init=False)
+    """Durations the test's thread asked to sleep for, with ``skip_sleep`` (slept for real
+    unless the endpoint is on loopback), so a test that checks them records as it replays."""
 
     @property
     def cassette(self) -> Path:
         return self.path
+
+    def __repr__(self) -> str:
+        state = "written" if self.written is not None else "kept" if self.keep else "discarded"
+        return shown("Recording", self.path, self.mode.value, len(self._log.calls), f" {state}")
 
     def unused(self) -> list[Any]:
         """Nothing is replayed while recording, so nothing is left unused."""
@@ -321,8 +332,14 @@ def record(
     endpoint_url: str | None = None,
     scrubber: Scrubber | None = None,
     region: str | None = None,
+    skip_sleep: bool = False,
 ) -> Iterator[Recording]:
     """Record every emr-containers call made inside the block into ``path``.
+
+    With ``skip_sleep`` the test thread's sleeps are noted in ``Recording.slept``
+    (as replay notes them); they return at once when ``endpoint_url`` is on loopback
+    (a moto server or LocalStack moves a job when told, not with time), and are
+    real against AWS.
 
     ``endpoint_url`` sends every emr-containers client created inside the block
     to that endpoint (a moto server, LocalStack). On exit the cassette is
@@ -358,7 +375,12 @@ def record(
         endpoint_url=endpoint_url,
         on_secret_key=recording.scrubber.learn_secret_key,
     )
-    with intercept_clients(policy), recorder.use_cassette(str(recording.path)):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(intercept_clients(policy))
+        stack.enter_context(recorder.use_cassette(str(recording.path)))
+        if skip_sleep:
+            local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
+            stack.enter_context(sleeps_skipped(recording.slept, skip=local))
         try:
             yield recording
         except BaseException:

@@ -36,6 +36,7 @@ from ..errors import (
     UnusedInteractionsError,
 )
 from ..options import unknown_fields_policy
+from ..session import shown
 from . import matching, network, sleeps
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ class Replay:
     salt: str | None = None
     rules: Sequence[Rule] = ()
     unknown_fields: str = "fail"
+    mode: str = "none"
+    """The record mode in force (the cassette existed, so it replays)."""
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
     _next: int = field(default=0, init=False)
     _served: set[int] = field(default_factory=set, init=False)
@@ -218,6 +221,20 @@ class Replay:
     @property
     def path(self) -> Path:
         return self.loaded.path
+
+    @property
+    def cassette(self) -> Path:
+        """The cassette file (the same as ``path``, as while recording)."""
+        return self.loaded.path
+
+    def __repr__(self) -> str:
+        return shown(
+            "Replay",
+            self.path,
+            self.mode,
+            len(self._calls),
+            f" served={len(self._served)}/{len(self._parsed)}",
+        )
 
     @property
     def responses(self) -> list[dict[str, Any]]:
@@ -386,6 +403,7 @@ def replay(
     rules: Sequence[Rule] = (),
     unknown_fields: str = "fail",
     allowed_hosts: Sequence[str] = (),
+    mode: str = "none",
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client in the process while the block runs.
 
@@ -418,6 +436,7 @@ def replay(
         salt=salt,
         rules=tuple(rules),
         unknown_fields=unknown_fields_policy(unknown_fields, "replay(unknown_fields=...)"),
+        mode=mode,
     )
     policy = ClientPolicy(
         on_client=session.attach,

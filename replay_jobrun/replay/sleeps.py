@@ -56,10 +56,12 @@ def _names_bound(originals: dict[int, Any]) -> list[tuple[Any, str, Any]]:
 
 
 @contextlib.contextmanager
-def sleeps_skipped(slept: list[float]) -> Iterator[None]:
+def sleeps_skipped(slept: list[float], *, skip: bool = True) -> Iterator[None]:
     """Inside the block, this thread's ``time.sleep`` / ``asyncio.sleep`` return at once.
 
     The durations asked for are appended to ``slept``; other threads sleep as usual.
+    With ``skip=False`` the durations are still noted but the sleeps are real
+    (recording against AWS, where a job moves with time).
     """
     owner = threading.get_ident()
     real_sleep = time.sleep
@@ -67,8 +69,9 @@ def sleeps_skipped(slept: list[float]) -> Iterator[None]:
     def sleep(seconds: float) -> None:
         if threading.get_ident() == owner:
             slept.append(seconds)
-        else:
-            real_sleep(seconds)
+            if skip:
+                return
+        real_sleep(seconds)
 
     replacements: dict[int, Any] = {id(real_sleep): sleep}
     originals: dict[int, Any] = {id(real_sleep): real_sleep}
@@ -79,7 +82,8 @@ def sleeps_skipped(slept: list[float]) -> Iterator[None]:
         async def async_sleep(delay: float, result: Any = None) -> Any:
             if threading.get_ident() == owner:
                 slept.append(delay)
-                return await real_async_sleep(0, result)  # still yields to the loop once
+                if skip:
+                    return await real_async_sleep(0, result)  # still yields to the loop once
             return await real_async_sleep(delay, result)
 
         replacements[id(real_async_sleep)] = async_sleep

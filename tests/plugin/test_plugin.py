@@ -874,3 +874,62 @@ def test_after_the_cassettes_every_sleep_is_the_real_one_again():
         "test_sleepy.py", "test_zz_after.py", "-p", "no:cacheprovider", "-p", "no:randomly"
     )
     result.assert_outcomes(passed=4)
+
+
+# --- one fixture shape, recording or replaying ---------------------------------------------
+
+SHAPE_TESTS = """
+import time
+
+import boto3
+import pytest
+
+import jobs
+from replay_jobrun import JobrunCassette
+
+
+@pytest.mark.jobrun_cassette(skip_sleep=True)
+def test_one_shape(jobrun_replay):
+    assert isinstance(jobrun_replay, JobrunCassette)
+    client = boto3.client("emr-containers", region_name="us-east-1")
+    cluster_id, job_id = jobs.start(client)
+    client.describe_job_run(virtualClusterId=cluster_id, id=job_id)
+    started = time.perf_counter()
+    time.sleep(30)  # a moto server moves when told: skipped while recording from it too
+    assert time.perf_counter() - started < 5
+    client.describe_job_run(virtualClusterId=cluster_id, id=job_id)
+
+    assert jobrun_replay.slept == [30]
+    assert jobrun_replay.path == jobrun_replay.cassette
+    assert jobrun_replay.path.name == "test_one_shape.yaml"
+    assert jobrun_replay.mode in ("all", "none")
+    assert [c.operation for c in jobrun_replay.calls] == [
+        "CreateVirtualCluster", "StartJobRun", "DescribeJobRun", "DescribeJobRun"
+    ]
+    assert jobrun_replay.responses[1]["id"] == job_id
+    assert jobrun_replay.unused() == [] or jobrun_replay.mode == "none"
+    for shown in (repr(jobrun_replay), repr(jobrun_replay.calls)):
+        assert job_id not in shown and cluster_id not in shown, shown
+        assert "data-team" not in shown and "JobRole" not in shown, shown
+    assert "test_one_shape.yaml" in repr(jobrun_replay)
+"""
+
+
+def test_recording_and_replay_expose_one_shape_with_value_free_reprs(
+    pytester: pytest.Pytester, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(pytester)
+    pytester.makepyfile(test_shape=SHAPE_TESTS)
+    recorded = pytester.runpytest_subprocess(
+        "test_shape.py",
+        "--jobrun-record-mode=all",
+        f"--jobrun-endpoint-url={moto_url}",
+        "-p",
+        "no:cacheprovider",
+    )
+    recorded.assert_outcomes(passed=1)
+    _no_credentials(monkeypatch)
+    (pytester.path / "conftest.py").unlink(missing_ok=True)
+    _project(pytester, block_network=True)
+    replayed = pytester.runpytest_subprocess("test_shape.py", "-p", "no:cacheprovider")
+    replayed.assert_outcomes(passed=1)
