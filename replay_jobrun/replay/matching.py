@@ -116,24 +116,46 @@ def without(params: dict[str, Any], ignored: Iterable[str]) -> dict[str, Any]:
     return copied
 
 
-def _short(value: Any, limit: int = 160) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _child(path: str, key: Any) -> str:
+    """``path.key``, ``path[2]`` for a list item, ``path['spark.app.name']`` for an odd key."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if isinstance(key, str) and _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}"
+    return f"{path}[{key!r}]"
+
+
+def _leaf_differences(path: str, old: Any, new: Any, lines: list[str]) -> None:
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            _leaf_differences(
+                _child(path, key), old.get(key, _MISSING), new.get(key, _MISSING), lines
+            )
+        return
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (before, after) in enumerate(zip(old, new, strict=True)):
+            _leaf_differences(_child(path, index), before, after, lines)
+        return
+    # Values in full: a value cut short can hide the very character that differs.
+    if old is _MISSING:
+        lines.append(f"  {path}: not in the recording, live {new!r}")
+    elif new is _MISSING:
+        lines.append(f"  {path}: recorded {old!r}, missing from the live call")
+    else:
+        lines.append(f"  {path}: recorded {old!r}, live {new!r}")
 
 
 def differences(recorded: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
-    """One line per param that differs, recorded value first."""
-    lines = []
+    """One line per leaf that differs, by its path (``jobDriver.sparkSubmitJobDriver.entryPoint``,
+    ``tags['cost center']``, ``entryPointArguments[1]``), recorded value first, both in full."""
+    lines: list[str] = []
     for name in sorted(set(recorded) | set(live)):
-        old, new = recorded.get(name, _MISSING), live.get(name, _MISSING)
-        if old == new:
-            continue
-        if old is _MISSING:
-            lines.append(f"  {name}: not in the recording, live {_short(new)}")
-        elif new is _MISSING:
-            lines.append(f"  {name}: recorded {_short(old)}, missing from the live call")
-        else:
-            lines.append(f"  {name}: recorded {_short(old)}, live {_short(new)}")
+        _leaf_differences(name, recorded.get(name, _MISSING), live.get(name, _MISSING), lines)
     return lines
 
 

@@ -176,22 +176,22 @@ def test_a_different_method_is_a_difference() -> None:
     ]
 
 
-def test_long_values_are_shortened_in_the_message() -> None:
-    recorded = ("POST", f"{HOST}{JOBRUNS}", _start_body(name="a" * 500))
-    live = ("POST", f"{HOST}{JOBRUNS}", _start_body(name="b" * 500))
+def test_long_values_are_shown_in_full() -> None:
+    # A value cut short could hide the one character that differs.
+    recorded = ("POST", f"{HOST}{JOBRUNS}", _start_body(name="a" * 499 + "x"))
+    live = ("POST", f"{HOST}{JOBRUNS}", _start_body(name="a" * 499 + "y"))
     (line,) = compare("StartJobRun", recorded, live, as_is)
-    assert line.startswith("  name: recorded 'aaa")
-    assert len(line) < 400
-    assert "…" in line
+    assert line == f"  name: recorded '{'a' * 499}x', live '{'a' * 499}y'"
 
 
-def test_a_nested_difference_is_reported_on_the_top_level_param() -> None:
+def test_a_nested_difference_names_its_leaf_path() -> None:
     nested = {"sparkSubmitJobDriver": {"entryPoint": "s3://other/etl.py"}}
     recorded = ("POST", f"{HOST}{JOBRUNS}", _start_body())
     live = ("POST", f"{HOST}{JOBRUNS}", _start_body(jobDriver=nested))
-    (line,) = compare("StartJobRun", recorded, live, as_is)
-    assert line.startswith("  jobDriver: recorded {'sparkSubmitJobDriver'")
-    assert "s3://other/etl.py" in line
+    lines = compare("StartJobRun", recorded, live, as_is)
+    assert all(line.startswith("  jobDriver.sparkSubmitJobDriver.") for line in lines), lines
+    (entry_point,) = [line for line in lines if ".entryPoint: " in line]
+    assert entry_point.endswith(", live 's3://other/etl.py'")
 
 
 def test_ignore_params_with_a_dotted_path_ignores_a_nested_difference() -> None:
@@ -305,6 +305,39 @@ def test_without_copies_and_drops_dotted_paths() -> None:
         ({"a": 1}, {}, ["  a: recorded 1, missing from the live call"]),
         ({}, {"a": 1}, ["  a: not in the recording, live 1"]),
         ({"a": None}, {}, ["  a: recorded None, missing from the live call"]),
+        pytest.param(
+            {"tags": {"run": "1", "team": "x"}},
+            {"tags": {"run": "2", "team": "x"}},
+            ["  tags.run: recorded '1', live '2'"],
+            id="map-key",
+        ),
+        pytest.param(
+            {"p": {"spark.app.name": "a", "ok": 1}},
+            {"p": {"spark.app.name": "b", "ok": 1}},
+            ["  p['spark.app.name']: recorded 'a', live 'b'"],
+            id="dotted-key",
+        ),
+        pytest.param(
+            {"args": ["x", "1", "z"]},
+            {"args": ["x", "2", "z"]},
+            ["  args[1]: recorded '1', live '2'"],
+            id="list-item",
+        ),
+        pytest.param(
+            {"args": ["x"]},
+            {"args": ["x", "y"]},
+            ["  args: recorded ['x'], live ['x', 'y']"],
+            id="list-length",
+        ),
+        pytest.param(
+            {"c": {"a": 1}},
+            {"c": {"b": 1}},
+            [
+                "  c.a: recorded 1, missing from the live call",
+                "  c.b: not in the recording, live 1",
+            ],
+            id="member-moved",
+        ),
     ],
 )
 def test_differences(recorded: dict[str, Any], live: dict[str, Any], expected: list[str]) -> None:
