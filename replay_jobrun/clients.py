@@ -192,6 +192,7 @@ def _patch_first_calls(
     on_other_call = policy.on_other_call
 
     def first_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
+        __tracebackhide__ = True
         if self not in handed:
             if self.meta.service_model.service_name == SERVICE_NAME:
                 with _lock:

@@ -459,6 +459,7 @@ def replay(
 
 def _refuse_other_services(client: Any, operation: str) -> None:
     """A call of another AWS service goes nowhere during replay, unless its host is allowed."""
+    __tracebackhide__ = True  # pytest shows the test's own call, not this frame
     host = urlsplit(client.meta.endpoint_url).hostname or ""
     if not network.permitted(host):
         service = client.meta.service_model.service_name
