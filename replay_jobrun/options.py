@@ -86,6 +86,9 @@ def allowed_hosts_value(values: Any, source: str) -> tuple[str, ...]:
     return tuple(host.strip("[]").lower() for host in hosts)
 
 
+MARKER_SOURCE = "@pytest.mark.jobrun_cassette"
+
+
 def merged_marker_arguments(
     closest_first: Iterable[tuple[Sequence[Any], Mapping[str, Any]]],
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -133,9 +136,6 @@ def cassette_options(*args: Any, **kwargs: Any) -> CassetteOptions:
             valid=shown,
         )
     return _marker_signature(*args, **kwargs)
-
-
-MARKER_SOURCE = "@pytest.mark.jobrun_cassette"
 
 
 @functools.cache

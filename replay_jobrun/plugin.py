@@ -38,6 +38,21 @@ class _SessionState:
     _scrubber: Scrubber | None = None
     _rules: list[Rule] | None = None
     _drift_ignore: list[IgnoreRule] | None = None
+    _allowed_hosts: tuple[str, ...] | None = None
+
+    def allowed_hosts(self, config: pytest.Config) -> tuple[str, ...]:
+        """Hosts every replayed test may reach: the command line's and the ini's, read once."""
+        if self._allowed_hosts is None:
+            cli = str(config.getoption("jobrun_allowed_hosts") or "")
+            self._allowed_hosts = (
+                *options.allowed_hosts_value(
+                    [host for host in cli.split(",") if host.strip()], "--jobrun-allowed-hosts"
+                ),
+                *options.allowed_hosts_value(
+                    config.getini("jobrun_allowed_hosts"), "jobrun_allowed_hosts"
+                ),
+            )
+        return self._allowed_hosts
 
     def rules(self, config: pytest.Config) -> list[Rule]:
         """The ini options' scrub rules, then the ``pytest_jobrun_scrub_rules`` hooks'."""
@@ -295,7 +310,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 salt=_salt(config),
                 rules=state.rules(config),
                 unknown_fields=unknown_fields,
-                allowed_hosts=_allowed_hosts(config, opts),
+                allowed_hosts=(*state.allowed_hosts(config), *opts.allowed_hosts),
                 mode=mode,
             ) as replaying:
                 yield replaying
@@ -324,18 +339,6 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
         _note_drift(config, node, recording)
     except ReplayJobrunError as err:
         _fail(str(err))
-
-
-def _allowed_hosts(config: pytest.Config, opts: options.CassetteOptions) -> tuple[str, ...]:
-    """Hosts this test may reach while replaying: the command line's, the ini's, the marker's."""
-    cli = str(config.getoption("jobrun_allowed_hosts") or "")
-    return (
-        *options.allowed_hosts_value(
-            [host for host in cli.split(",") if host.strip()], "--jobrun-allowed-hosts"
-        ),
-        *options.allowed_hosts_value(config.getini("jobrun_allowed_hosts"), "jobrun_allowed_hosts"),
-        *opts.allowed_hosts,
-    )
 
 
 def _note_drift(config: pytest.Config, node: pytest.Item, recording: Recording) -> None:

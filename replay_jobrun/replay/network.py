@@ -71,16 +71,21 @@ def permitted(host: str) -> bool:
     return all(guard.permits(host) for guard in guards)
 
 
+def _refuse_unless_permitted(host: str) -> None:
+    if not permitted(host):
+        raise BlockedHostError(what=describe(host), host=host)
+
+
 def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     name = host.decode() if isinstance(host, bytes) else host
-    if isinstance(name, str) and name and not permitted(name):
-        raise BlockedHostError(what=describe(name), host=name)
+    if not isinstance(name, str) or not name:
+        return _originals["getaddrinfo"](host, *args, **kwargs)
+    _refuse_unless_permitted(name)
     found = _originals["getaddrinfo"](host, *args, **kwargs)
-    if isinstance(name, str) and name:
-        with _lock:
-            for guard in _guards:
-                if name.lower() in guard.allowed:
-                    guard.resolved.update(str(entry[4][0]) for entry in found)
+    with _lock:  # an allowed name's addresses are allowed too, for the connect that follows
+        for guard in _guards:
+            if name.lower() in guard.allowed:
+                guard.resolved.update(str(entry[4][0]) for entry in found)
     return found
 
 
@@ -92,15 +97,15 @@ def _address_host(address: Any) -> str | None:
 
 def _connect(self: socket.socket, address: Any) -> Any:
     host = _address_host(address)
-    if host is not None and not permitted(host):
-        raise BlockedHostError(what=describe(host), host=host)
+    if host is not None:
+        _refuse_unless_permitted(host)
     return _originals["connect"](self, address)
 
 
 def _connect_ex(self: socket.socket, address: Any) -> Any:
     host = _address_host(address)
-    if host is not None and not permitted(host):
-        raise BlockedHostError(what=describe(host), host=host)
+    if host is not None:
+        _refuse_unless_permitted(host)
     return _originals["connect_ex"](self, address)
 
 
