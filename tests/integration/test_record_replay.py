@@ -144,12 +144,18 @@ def test_new_episodes_keeps_recorded_interactions_and_appends_new_ones(
     ]
 
 
-def test_a_discarded_recording_leaves_the_previous_cassette_untouched(
-    tmp_path: Path, moto_url: str
-) -> None:
+@pytest.fixture
+def good_cassette(tmp_path: Path, moto_url: str) -> tuple[Path, bytes]:
+    """A recorded lifecycle cassette, alone in its folder, and its bytes."""
     path = tmp_path / "keep.yaml"
     _record_lifecycle(path, moto_url)
-    before = path.read_bytes()
+    return path, path.read_bytes()
+
+
+def test_a_discarded_recording_leaves_the_previous_cassette_untouched(
+    tmp_path: Path, moto_url: str, good_cassette: tuple[Path, bytes]
+) -> None:
+    path, before = good_cassette
     with record(path, mode="all", endpoint_url=moto_url) as recording:
         boto3.client("emr-containers", region_name="us-east-1").list_virtual_clusters()
         recording.discard()
@@ -158,11 +164,9 @@ def test_a_discarded_recording_leaves_the_previous_cassette_untouched(
 
 
 def test_a_block_that_raises_leaves_the_previous_cassette_untouched(
-    tmp_path: Path, moto_url: str
+    tmp_path: Path, moto_url: str, good_cassette: tuple[Path, bytes]
 ) -> None:
-    path = tmp_path / "keep.yaml"
-    _record_lifecycle(path, moto_url)
-    before = path.read_bytes()
+    path, before = good_cassette
     recordings = []
 
     def a_job_that_fails_half_way() -> None:
