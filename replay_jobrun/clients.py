@@ -6,8 +6,12 @@ has its own emitter. ``Session.create_client`` is the one call that
 through, so this module wraps that single method while a recording or a
 replay is active; everything after that (Stubber, call log) uses the
 client's own event system. A client made before (at import time, in a session
-fixture) is reached where every client's every call goes,
-``BaseClient._make_api_call``: it is handed over on its first call.
+fixture, in another thread, inside a library that caches it) is reached where
+every client's every call goes, ``BaseClient._make_api_call``: it is handed
+over on its first call, and left as it was when interception ends. A built
+client cannot be rebuilt for another endpoint, so while recording an adopted
+client is redirected per request, before signing (``before-sign``): the
+signature is computed for the host the request goes to.
 
 Replayed clients are built "offline": their HTTP transport refuses to send
 (the Stubber answers every call, so a request that reaches it is a bug), which
@@ -32,6 +36,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from . import model
 from .errors import NetworkBlockedError
@@ -58,7 +63,8 @@ class ClientPolicy:
     # Replay: clients never send; they share replay_jobrun's parsed model data.
     offline: bool = False
     # Also hand over clients created before interception began (at import time, in a
-    # session fixture, inside a library that caches its client), on their first call.
+    # session fixture, inside a library that caches its client), on their first call;
+    # with endpoint_url, their requests are redirected there until interception ends.
     adopt_existing: bool = False
     # Told of every call of a client of another service (with adopt_existing); raises
     # to stop it. Replay: nothing else leaves the process.
@@ -183,28 +189,91 @@ def _patch_first_calls(
     """Hand an emr-containers client made before interception to ``on_client`` on its first call.
 
     Every operation of every botocore client goes through ``BaseClient._make_api_call``,
-    whoever built the client and whenever: the one place that reaches them all.
+    whoever built the client, in whichever thread, and whenever: the one place that
+    reaches them all. With ``policy.endpoint_url`` the client is redirected there
+    until interception ends.
     """
     from botocore.client import BaseClient
 
     make_api_call = BaseClient._make_api_call
-
     on_other_call = policy.on_other_call
+    redirected: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def adopt(client: Any) -> None:
+        if policy.endpoint_url is not None:
+            _redirect(client, policy.endpoint_url)
+            redirected.add(client)
+        if policy.on_secret_key is not None:
+            # An adopted client signs with its own credentials, not the session's.
+            secret = _client_secret_key(client, load=not policy.offline)
+            if secret and secret != FAKE_SECRET_KEY:
+                policy.on_secret_key(secret)
+        policy.on_client(client)
 
     def first_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
         __tracebackhide__ = True
         if self not in handed:
             if self.meta.service_model.service_name == SERVICE_NAME:
+                # Handed over under the lock, marked only once wired: a second thread's
+                # first call on the same client waits rather than going out unwired.
                 with _lock:
-                    adopt = self not in handed
-                    handed.add(self)
-                if adopt:
-                    policy.on_client(self)
+                    if self not in handed:
+                        adopt(self)
+                        handed.add(self)
             elif on_other_call is not None:
                 on_other_call(self, operation_name)
         return make_api_call(self, operation_name, api_params)
 
+    def restore() -> None:
+        for client in list(redirected):
+            client.meta.events.unregister(f"before-sign.{SERVICE_NAME}", unique_id=_REDIRECT_ID)
+
+    patches.callback(restore)
     patches.enter_context(_patched(BaseClient, "_make_api_call", first_call_adopts))
+
+
+_REDIRECT_ID = "replay-jobrun-redirect"
+
+
+def _redirect(client: Any, endpoint_url: str) -> None:
+    """Send every request of a built ``client`` to ``endpoint_url``, signed for that host.
+
+    ``before-sign`` runs after the request URL is resolved and before the signature
+    (which covers the host) is computed, on every attempt of every call.
+    """
+    target = urlsplit(endpoint_url)
+    prefix = target.path.rstrip("/")
+    own_prefix = urlsplit(client.meta.endpoint_url).path.rstrip("/")
+
+    def to_endpoint(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        path = parts.path
+        if own_prefix and path.startswith(own_prefix):
+            path = path[len(own_prefix) :]
+        request.url = urlunsplit(
+            (target.scheme, target.netloc, prefix + path, parts.query, parts.fragment)
+        )
+
+    client.meta.events.register_first(
+        f"before-sign.{SERVICE_NAME}", to_endpoint, unique_id=_REDIRECT_ID
+    )
+
+
+def _client_secret_key(client: Any, *, load: bool) -> str | None:
+    """The secret access key a built client signs with.
+
+    ``load=False`` reads only what its credentials already hold: a refresh (an
+    assume-role, a metadata request) is a network call replay must not make.
+    """
+    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+    if credentials is None:
+        return None
+    if load:
+        secret = credentials.get_frozen_credentials().secret_key
+    else:
+        held = vars(credentials)
+        secret = held.get("secret_key") or held.get("_secret_key")
+    return str(secret) if secret else None
 
 
 def _built_offline_friendly(session: Any, arguments: dict[str, Any], policy: ClientPolicy) -> None:
@@ -340,8 +409,10 @@ class CallLog:
 
     calls: list[Call] = field(default_factory=list, repr=False)
     responses: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    _clients: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet, repr=False)
 
     def attach(self, client: Any) -> None:
+        """Log the calls and responses of ``client`` until :meth:`detach_all`."""
         events = client.meta.events
         events.register_first(
             "before-parameter-build.emr-containers.*",
@@ -351,6 +422,19 @@ class CallLog:
         events.register_last(
             "after-call.emr-containers.*", self._on_response, unique_id="replay-jobrun-responses"
         )
+        with _lock:
+            self._clients.add(client)
+
+    def detach_all(self) -> None:
+        """Log nothing more: a client that outlives the log is left as it was before."""
+        with _lock:
+            clients, self._clients = list(self._clients), weakref.WeakSet()
+        for client in clients:
+            events = client.meta.events
+            events.unregister(
+                "before-parameter-build.emr-containers.*", unique_id="replay-jobrun-calls"
+            )
+            events.unregister("after-call.emr-containers.*", unique_id="replay-jobrun-responses")
 
     def _on_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.calls.append(Call(model.name, copy.deepcopy(params)))

@@ -341,8 +341,10 @@ def record(
     (a moto server or LocalStack moves a job when told, not with time), and are
     real against AWS.
 
-    ``endpoint_url`` sends every emr-containers client created inside the block
-    to that endpoint (a moto server, LocalStack). On exit the cassette is
+    ``endpoint_url`` sends every emr-containers call made inside the block to that
+    endpoint (a moto server, LocalStack): clients created inside it are built for
+    it, clients made before it (at import time, in a session fixture, cached by a
+    library) are redirected from their first call until the block ends. On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
     was called or the block raised (the previous cassette, if any, stays as it was).
     """
@@ -374,8 +376,10 @@ def record(
         on_client=recording._log.attach,
         endpoint_url=endpoint_url,
         on_secret_key=recording.scrubber.learn_secret_key,
+        adopt_existing=True,
     )
     with contextlib.ExitStack() as stack:
+        stack.callback(recording._log.detach_all)
         stack.enter_context(intercept_clients(policy))
         stack.enter_context(recorder.use_cassette(str(recording.path)))
         if skip_sleep:
