@@ -11,7 +11,10 @@ every client's every call goes, ``BaseClient._make_api_call``: it is handed
 over on its first call, and left as it was when interception ends. A built
 client cannot be rebuilt for another endpoint, so while recording an adopted
 client is redirected per request, before signing (``before-sign``): the
-signature is computed for the host the request goes to.
+signature is computed for the host the request goes to. aiobotocore, when
+installed, is reached at its own two places: ``AioSession._create_client`` and
+``AioBaseClient._make_api_call`` (coroutines); its clients take the same
+synchronous event handlers.
 
 Replayed clients are built "offline": their HTTP transport refuses to send
 (the Stubber answers every call, so a request that reaches it is a bug), which
@@ -30,8 +33,11 @@ import contextlib
 import contextvars
 import copy
 import functools
+import importlib
+import importlib.util
 import inspect
 import threading
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -141,20 +147,34 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
     signature = _signature(original)
     handed: weakref.WeakSet[Any] = weakref.WeakSet()  # clients on_client has seen
 
+    def prepare(session: Any, arguments: dict[str, Any]) -> bool:
+        """Adjust a create_client call's arguments; True if it builds an emr-containers client."""
+        if arguments.get("service_name") != SERVICE_NAME:
+            if policy.offline:
+                # Replay: an s3 or logs client beside the emr-containers one is built without
+                # looking for a region or credentials (no ~/.aws, no instance metadata); its
+                # calls are refused by on_other_call, not by a failed credential look-up.
+                _built_offline_friendly(session, arguments, policy)
+            return False
+        if policy.endpoint_url is not None:
+            arguments["endpoint_url"] = policy.endpoint_url
+        _built_offline_friendly(session, arguments, policy)
+        return True
+
+    def hand_over(client: Any, secret: str | None) -> None:
+        if policy.on_secret_key is not None and secret and secret != FAKE_SECRET_KEY:
+            policy.on_secret_key(secret)
+        with _lock:
+            handed.add(client)
+        policy.on_client(client)
+
     def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, *args, **kwargs)
         arguments = bound.arguments
-        if arguments.get("service_name") != SERVICE_NAME:
+        if not prepare(self, arguments):
             if not policy.offline:
                 return original(self, *args, **kwargs)
-            # Replay: an s3 or logs client beside the emr-containers one is built without
-            # looking for a region or credentials (no ~/.aws, no instance metadata); its
-            # calls are refused by on_other_call, not by a failed credential look-up.
-            _built_offline_friendly(self, arguments, policy)
             return original(*bound.args, **bound.kwargs)
-        if policy.endpoint_url is not None:
-            arguments["endpoint_url"] = policy.endpoint_url
-        _built_offline_friendly(self, arguments, policy)
         if policy.offline:
             _share_data_loader(self)
             token = _building_offline.set(True)
@@ -165,22 +185,67 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
             _share_event_aliases(client)
         else:
             client = original(*bound.args, **bound.kwargs)
+        secret = None
         if policy.on_secret_key is not None:
             secret = arguments.get("aws_secret_access_key") or _session_secret_key(self)
-            if secret and secret != FAKE_SECRET_KEY:
-                policy.on_secret_key(secret)
-        with _lock:
-            handed.add(client)
-        policy.on_client(client)
+        hand_over(client, secret)
         return client
 
     with contextlib.ExitStack() as patches:
         patches.enter_context(_patched(botocore.session.Session, "create_client", create_client))
         if policy.offline:
             _patch_offline_building(patches)
+        aio = _aiobotocore()
+        if aio is not None:
+            _patch_aio_creation(patches, aio, prepare, hand_over)
         if policy.adopt_existing:
             _patch_first_calls(patches, policy, handed)
         yield
+
+
+@functools.cache
+def _aiobotocore() -> Any | None:
+    """aiobotocore's modules if it is installed (its clients are reached too), else None.
+
+    Imported on the first cassette, not on the first aiobotocore client: code that
+    imports it inside the test (Airflow's triggers do) must be reached all the same.
+    """
+    if importlib.util.find_spec("aiobotocore") is None:
+        return None
+    try:
+        client = importlib.import_module("aiobotocore.client")
+        session = importlib.import_module("aiobotocore.session")
+    except ImportError:  # pragma: no cover - an aiobotocore its botocore cannot load
+        return None
+    return types.SimpleNamespace(AioBaseClient=client.AioBaseClient, AioSession=session.AioSession)
+
+
+def _patch_aio_creation(
+    patches: contextlib.ExitStack,
+    aio: Any,
+    prepare: Callable[[Any, dict[str, Any]], bool],
+    hand_over: Callable[[Any, str | None], None],
+) -> None:
+    """aiobotocore's sessions build clients in a coroutine of their own: wrap it as create_client.
+
+    Replayed aiobotocore clients keep their own transport: the Stubber answers before
+    anything is sent, and the network guard stands behind it.
+    """
+    original = aio.AioSession._create_client
+    signature = _signature(original)
+
+    async def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        if not prepare(self, bound.arguments):
+            return await original(*bound.args, **bound.kwargs)
+        client = await original(*bound.args, **bound.kwargs)
+        secret = bound.arguments.get("aws_secret_access_key") or _client_secret_key(
+            client, load=False
+        )
+        hand_over(client, secret)
+        return client
+
+    patches.enter_context(_patched(aio.AioSession, "_create_client", create_client))
 
 
 def _patch_first_calls(
@@ -199,30 +264,47 @@ def _patch_first_calls(
     on_other_call = policy.on_other_call
     redirected: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    def adopt(client: Any) -> None:
+    def adopt(client: Any, *, load: bool) -> None:
         if policy.endpoint_url is not None:
             _redirect(client, policy.endpoint_url)
             redirected.add(client)
         if policy.on_secret_key is not None:
             # An adopted client signs with its own credentials, not the session's.
-            secret = _client_secret_key(client, load=not policy.offline)
+            secret = _client_secret_key(client, load=load)
             if secret and secret != FAKE_SECRET_KEY:
                 policy.on_secret_key(secret)
         policy.on_client(client)
 
+    def reach(client: Any, operation_name: str, *, load: bool) -> None:
+        __tracebackhide__ = True
+        if client.meta.service_model.service_name == SERVICE_NAME:
+            # Handed over under the lock, marked only once wired: a second thread's
+            # first call on the same client waits rather than going out unwired.
+            with _lock:
+                if client not in handed:
+                    adopt(client, load=load)
+                    handed.add(client)
+        elif on_other_call is not None:
+            on_other_call(client, operation_name)
+
     def first_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
         __tracebackhide__ = True
         if self not in handed:
-            if self.meta.service_model.service_name == SERVICE_NAME:
-                # Handed over under the lock, marked only once wired: a second thread's
-                # first call on the same client waits rather than going out unwired.
-                with _lock:
-                    if self not in handed:
-                        adopt(self)
-                        handed.add(self)
-            elif on_other_call is not None:
-                on_other_call(self, operation_name)
+            reach(self, operation_name, load=not policy.offline)
         return make_api_call(self, operation_name, api_params)
+
+    aio = _aiobotocore()
+    if aio is not None:
+        aio_make_api_call = aio.AioBaseClient._make_api_call
+
+        async def first_aio_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
+            __tracebackhide__ = True
+            if self not in handed:
+                # aiobotocore's credentials load in coroutines: read what they hold.
+                reach(self, operation_name, load=False)
+            return await aio_make_api_call(self, operation_name, api_params)
+
+        patches.enter_context(_patched(aio.AioBaseClient, "_make_api_call", first_aio_call_adopts))
 
     def restore() -> None:
         for client in list(redirected):
