@@ -23,6 +23,8 @@ aiobotocore_session = pytest.importorskip(
 
 # Nothing listens there: a request the redirect missed fails loudly, and stays local.
 NOWHERE = "http://127.0.0.1:9"
+# A key looks_secret() cannot tell from a random word: only knowing it catches it.
+SECRET_KEY = "DFCxryyCxamTQ/xmfQfzfdHRLsmZQnokr7PUjJhk"
 OPERATIONS = [
     "CreateVirtualCluster",
     "StartJobRun",
@@ -36,7 +38,11 @@ async def _lifecycle(cassette: Any) -> tuple[list[str], list[str]]:
     """A trigger's shape: a client made before the cassette, another made inside it."""
     session = aiobotocore_session.get_session()
     async with session.create_client(
-        "emr-containers", region_name="us-east-1", endpoint_url=NOWHERE
+        "emr-containers",
+        region_name="us-east-1",
+        endpoint_url=NOWHERE,
+        aws_access_key_id="AKIAEARLYAIOCLIENT01",
+        aws_secret_access_key=SECRET_KEY,
     ) as early:
         with cassette as active:
             async with session.create_client("emr-containers", region_name="us-east-1") as new:
@@ -53,7 +59,7 @@ async def _lifecycle(cassette: Any) -> tuple[list[str], list[str]]:
                 job = (
                     await early.start_job_run(
                         virtualClusterId=cluster,
-                        name="deferred",
+                        name=f"pasted-{SECRET_KEY}",  # only knowing the key sweeps it
                         executionRoleArn="arn:aws:iam::123456789012:role/JobRole",
                         releaseLabel="emr-7.10.0-latest",
                         jobDriver={"sparkSubmitJobDriver": {"entryPoint": "s3://bucket/etl.py"}},
@@ -77,6 +83,8 @@ def test_aiobotocore_clients_are_recorded_against_moto_then_replayed_without_a_s
     path = tmp_path / "aio.yaml"
     live = asyncio.run(_lifecycle(record(path, mode="all", endpoint_url=moto_url)))
     assert live == (["RUNNING", "RUNNING"], OPERATIONS)
+    assert SECRET_KEY not in path.read_text()
+    assert '"name": "pasted-' in path.read_text()
     cassette = load_cassette(path)
     assert cassette.metadata["operations"] == OPERATIONS
     assert all(
