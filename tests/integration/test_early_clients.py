@@ -11,6 +11,7 @@ import http.server
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,3 +199,36 @@ def test_an_early_clients_lifecycle_against_moto_is_recorded_swept_and_replayed(
     assert replayed["state"] == live["state"]
     assert replaying.unused() == []
     assert own.seen == []
+
+
+def test_concurrent_first_calls_on_an_early_client_all_wait_for_it_to_be_redirected(
+    tmp_path: Path, endpoints: tuple[Endpoint, Endpoint]
+) -> None:
+    from replay_jobrun import Scrubber
+
+    own, target = endpoints
+    client = _early_client(own.url)
+    adopting = threading.Event()
+
+    class SlowToLearn(Scrubber):
+        """Holds the first call inside adoption while a second thread makes its first call."""
+
+        def learn_secret_key(self, secret: str) -> None:
+            adopting.set()
+            time.sleep(0.3)  # widens the window; nothing asserts on time
+            super().learn_secret_key(secret)
+
+    def describe() -> None:
+        client.describe_job_run(virtualClusterId=VC, id=JOB)
+
+    path = tmp_path / "concurrent.yaml"
+    with record(path, mode="all", endpoint_url=target.url, scrubber=SlowToLearn()) as recording:
+        first = threading.Thread(target=describe)
+        first.start()
+        assert adopting.wait(10)
+        describe()  # this thread's first call, while the other one is being adopted
+        first.join()
+    assert own.seen == []
+    assert len(target.seen) == 2
+    assert all(seen.signed_for_host for seen in target.seen)
+    assert len(recording.calls) == 2
