@@ -387,7 +387,13 @@ def pytest_terminal_summary(
     terminalreporter.section("jobrun cassettes")
     for recording in state.recorded:
         if recording.written is None:
-            reason = "the test did not pass" if not recording.keep else "no emr-containers call"
+            reason = (
+                "the write failed: see the test's error"
+                if recording.error is not None
+                else "the test did not pass"
+                if not recording.keep
+                else "no emr-containers call"
+            )
             terminalreporter.write_line(f"not written ({reason}): {recording.path}")
             continue
         scrubbed = ", ".join(

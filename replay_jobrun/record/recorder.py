@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -33,7 +34,13 @@ from ..cassette.format import (
     write_atomic,
 )
 from ..clients import Call, CallLog, ClientPolicy, intercept_clients
-from ..errors import CassetteFormatError, ConfigError, LeakError
+from ..errors import (
+    CassetteFormatError,
+    CassetteWriteError,
+    ConfigError,
+    LeakError,
+    ReplayJobrunError,
+)
 from ..replay import matching
 from ..replay.network import is_loopback
 from ..replay.sleeps import sleeps_skipped
@@ -218,6 +225,16 @@ class _Persister:
         recording = self._recording
         if not recording.keep:
             return
+        # vcrpy unpatches HTTP only after a save that returns: an error raised here would
+        # leave its patches on every later test (and a garbage collection would strip the
+        # next recording's). record() raises it once vcrpy has let go.
+        try:
+            self._save(Path(cassette_path), cassette_dict)
+        except Exception as err:  # raised again by record(), once unpatched
+            recording.error = _write_failure(Path(cassette_path), err)
+
+    def _save(self, cassette_path: Path, cassette_dict: dict[str, Any]) -> None:
+        recording = self._recording
         interactions = []
         for request, response in zip(
             cassette_dict["requests"], cassette_dict["responses"], strict=True
@@ -229,11 +246,46 @@ class _Persister:
         foreign = dict(cassette_dict.get("metadata") or {})
         foreign.pop("replay_jobrun", None)
         cassette = Cassette(
-            Path(cassette_path), tuple(interactions), recording._previous_metadata, foreign
+            cassette_path, tuple(interactions), recording._previous_metadata, foreign
         )
         recording.written, recording.report = write_scrubbed(
             cassette, recording.scrubber, region=recording.region, recorded_at=_now()
         )
+
+
+_OS_FIXES = {
+    errno.ENAMETOOLONG: "the path is too long for the file system: give the cassette a shorter "
+    'name, e.g. @pytest.mark.jobrun_cassette("short-name")',
+    errno.ENOSPC: "free space on that disk, then record again",
+    errno.EDQUOT: "free space (the disk quota is used up), then record again",
+    errno.EEXIST: "a file stands where a folder of the path should be: move it away, or "
+    "record elsewhere (the jobrun_cassette_dir ini option or the marker's cassette path)",
+    errno.EACCES: "make the folder writable, or record elsewhere (jobrun_cassette_dir)",
+    errno.EPERM: "make the folder writable, or record elsewhere (jobrun_cassette_dir)",
+    errno.EROFS: "the file system is read-only: record elsewhere (jobrun_cassette_dir)",
+}
+_OS_FIXES[errno.ENOTDIR] = _OS_FIXES[errno.EEXIST]
+
+
+def _write_failure(path: Path, err: Exception) -> ReplayJobrunError:
+    """What a failed save says: ours as raised, an OSError or a scrub rule's error named."""
+    if isinstance(err, ReplayJobrunError):
+        return err.with_traceback(None)
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename and str(err.filename) != str(path) else ""
+        return CassetteWriteError(
+            path=path,
+            problem=f"{err.strerror or err}{where}",
+            fix=_OS_FIXES.get(
+                err.errno or 0, "check the path and the file system, then record again"
+            ),
+        )
+    return CassetteWriteError(
+        path=path,
+        problem=f"scrubbing it raised {type(err).__name__}: {err}",
+        fix="if it comes from a scrub rule of yours (a replacement function, the "
+        "pytest_jobrun_scrub_rules hook), fix the rule; then record again",
+    )
 
 
 @dataclass
@@ -250,6 +302,8 @@ class Recording:
     report: ScrubReport | None = None
     previous: Cassette | None = None
     """The cassette this recording replaces, as it was before (``all``, ``new_episodes``)."""
+    error: ReplayJobrunError | None = None
+    """Why the cassette could not be written (raised by :func:`record` on exit)."""
     _log: CallLog = field(default_factory=CallLog, init=False)
     _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
     _client: Any = field(default=None, init=False, repr=False)
@@ -345,6 +399,8 @@ def record(
     to that endpoint (a moto server, LocalStack). On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
     was called or the block raised (the previous cassette, if any, stays as it was).
+    A write that fails (:class:`LeakError`, :class:`CassetteWriteError` for a file
+    system error or a scrub rule that raised) raises on exit, after HTTP is unpatched.
     """
     import vcr
 
@@ -387,3 +443,5 @@ def record(
             # A partial recording never replaces a good cassette.
             recording.discard()
             raise
+    if recording.error is not None:
+        raise recording.error
