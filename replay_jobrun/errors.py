@@ -115,6 +115,10 @@ class UnknownFieldsWarning(UserWarning):
     """Replay dropped response fields the installed botocore does not know."""
 
 
+class LegacyCassetteNameWarning(UserWarning):
+    """A test's cassette was found under its name from before ``.jobrun.yaml`` and used."""
+
+
 class ConfigError(ReplayJobrunError, ValueError):
     """An option, marker argument or environment variable has an invalid value."""
 

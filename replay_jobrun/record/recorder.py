@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -378,6 +379,80 @@ class Recording:
         return request
 
 
+def _active_vcr_cassette() -> Any:
+    """The vcrpy cassette already active in the process (pytest-recording's), if any.
+
+    vcrpy patches each connection class with a subclass whose ``cassette`` is the
+    active cassette; the innermost one answers every request.
+    """
+    import http.client
+
+    from botocore import awsrequest
+
+    for cls in (
+        awsrequest.AWSHTTPSConnectionPool.ConnectionCls,
+        awsrequest.AWSHTTPConnectionPool.ConnectionCls,
+        http.client.HTTPSConnection,
+        http.client.HTTPConnection,
+    ):
+        cassette = getattr(cls, "cassette", None)
+        if cassette is not None:
+            return cassette
+    return None
+
+
+def _is_mine(request: Any) -> bool:
+    return is_emr_containers(request.headers, request.uri)
+
+
+@functools.cache
+def _routing_cassette() -> type[Any]:
+    """vcrpy's Cassette that keeps emr-containers requests and routes every other one
+    to the cassette that was active when it was entered (pytest-recording's ``vcr``).
+
+    vcrpy sends each request to the innermost cassette only: without this, a test
+    using both plugins recorded its other traffic (S3, plain HTTP) into neither. The
+    methods overridden are the ones vcrpy's connection stubs call on their cassette.
+    """
+    from vcr.cassette import Cassette
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
+    class RoutingCassette(Cassette):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Entered before our patches go on: what is active now is the other tool's.
+            self._outer = _active_vcr_cassette()
+
+        def _other(self, request: Any) -> Any:
+            return self._outer if self._outer is not None and not _is_mine(request) else None
+
+        def can_play_response_for(self, request: Any) -> Any:
+            outer = self._other(request)
+            if outer is None:
+                return super().can_play_response_for(request)
+            if outer.can_play_response_for(request):
+                return True
+            if outer.write_protected and outer.filter_request(request):
+                # What the outer cassette's own stub raises for a request it may not record.
+                raise CannotOverwriteExistingCassetteException(
+                    cassette=outer, failed_request=request
+                )
+            return False
+
+        def play_response(self, request: Any) -> Any:
+            outer = self._other(request)
+            return super().play_response(request) if outer is None else outer.play_response(request)
+
+        def append(self, request: Any, response: Any) -> None:
+            outer = self._other(request)
+            if outer is None:
+                super().append(request, response)
+            else:
+                outer.append(request, response)
+
+    return RoutingCassette
+
+
 @contextlib.contextmanager
 def record(
     path: str | os.PathLike[str],
@@ -433,7 +508,10 @@ def record(
     )
     with contextlib.ExitStack() as stack:
         stack.enter_context(intercept_clients(policy))
-        stack.enter_context(recorder.use_cassette(str(recording.path)))
+        # recorder.use_cassette() with our Cassette class: other traffic goes to any
+        # vcrpy cassette already active (pytest-recording's), not around it.
+        config = recorder.get_merged_config(path=str(recording.path))
+        stack.enter_context(_routing_cassette().use(**config))
         if skip_sleep:
             local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
             stack.enter_context(sleeps_skipped(recording.slept, skip=local))

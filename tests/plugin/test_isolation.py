@@ -117,7 +117,7 @@ def test_a_refused_write_fails_that_test_alone(
     folder = pytester.path / "cassettes/test_iso"
     folder.mkdir(parents=True)
     for name in ("refused-leak", "refused-rule"):
-        (folder / f"{name}.yaml").write_text(PREVIOUS)
+        (folder / f"{name}.jobrun.yaml").write_text(PREVIOUS)
     (pytester.path / "cassettes/blocker").write_text("a file where a folder should be\n")
 
     result = pytester.runpytest_subprocess(
@@ -130,7 +130,7 @@ def test_a_refused_write_fails_that_test_alone(
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_refused_leak*",
-            f"*Refusing to write {folder / 'refused-leak.yaml'}: * possible secret(s)*",
+            f"*Refusing to write {folder / 'refused-leak.jobrun.yaml'}: * possible secret(s)*",
         ],
         consecutive=False,
     )
@@ -151,7 +151,7 @@ def test_a_refused_write_fails_that_test_alone(
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_refused_scrub_rule*",
-            f"*Could not write {folder / 'refused-rule.yaml'}: scrubbing it raised RuntimeError: "
+            f"*Could not write {folder / 'refused-rule.jobrun.yaml'}: scrubbing it raised RuntimeError: "
             "the rule's replacement function broke*",
             "*Fix: if it comes from a scrub rule of yours*",
         ]
@@ -161,18 +161,18 @@ def test_a_refused_write_fails_that_test_alone(
     assert "site-packages/vcr" not in out
     # The previous files are as they were; nothing half-written next to them.
     for name in ("refused-leak", "refused-rule"):
-        assert (folder / f"{name}.yaml").read_text() == PREVIOUS
+        assert (folder / f"{name}.jobrun.yaml").read_text() == PREVIOUS
     assert sorted(p.name for p in folder.iterdir()) == [
-        "clean.yaml",
-        "refused-leak.yaml",
-        "refused-rule.yaml",
+        "clean.jobrun.yaml",
+        "refused-leak.jobrun.yaml",
+        "refused-rule.jobrun.yaml",
     ]
     from replay_jobrun.cassette.format import load_cassette
 
-    clean = load_cassette(folder / "clean.yaml")
+    clean = load_cassette(folder / "clean.jobrun.yaml")
     assert [i.operation for i in clean.interactions] == ["CreateVirtualCluster", "StartJobRun"]
     result.stdout.fnmatch_lines(
-        ["*not written (the write failed: see the test's error): *refused-leak.yaml"]
+        ["*not written (the write failed: see the test's error): *refused-leak.jobrun.yaml"]
     )
 
 
@@ -211,4 +211,4 @@ def test_refused_and_clean_tests_on_two_workers(pytester: pytest.Pytester, moto_
     )
     result.assert_outcomes(passed=8, errors=4)
     written = sorted(p.name for p in (pytester.path / "cassettes/test_iso").iterdir())
-    assert written == [f"clean-{n}.yaml" for n in range(4)]
+    assert written == [f"clean-{n}.jobrun.yaml" for n in range(4)]
