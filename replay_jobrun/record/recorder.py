@@ -43,7 +43,7 @@ from ..errors import (
     ReplayJobrunError,
 )
 from ..replay import matching
-from ..replay.network import is_loopback
+from ..replay.network import active_vcr_cassette, is_loopback
 from ..replay.sleeps import sleeps_skipped
 from ..scrub.scan import scan_cassette
 from ..scrub.scrubber import Scrubber, ScrubReport
@@ -379,28 +379,6 @@ class Recording:
         return request
 
 
-def _active_vcr_cassette() -> Any:
-    """The vcrpy cassette already active in the process (pytest-recording's), if any.
-
-    vcrpy patches each connection class with a subclass whose ``cassette`` is the
-    active cassette; the innermost one answers every request.
-    """
-    import http.client
-
-    from botocore import awsrequest
-
-    for cls in (
-        awsrequest.AWSHTTPSConnectionPool.ConnectionCls,
-        awsrequest.AWSHTTPConnectionPool.ConnectionCls,
-        http.client.HTTPSConnection,
-        http.client.HTTPConnection,
-    ):
-        cassette = getattr(cls, "cassette", None)
-        if cassette is not None:
-            return cassette
-    return None
-
-
 def _is_mine(request: Any) -> bool:
     return is_emr_containers(request.headers, request.uri)
 
@@ -421,7 +399,7 @@ def _routing_cassette() -> type[Any]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             # Entered before our patches go on: what is active now is the other tool's.
-            self._outer = _active_vcr_cassette()
+            self._outer = active_vcr_cassette()
 
         def _other(self, request: Any) -> Any:
             return self._outer if self._outer is not None and not _is_mine(request) else None

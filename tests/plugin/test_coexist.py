@@ -234,3 +234,61 @@ def test_our_cassette_under_its_old_name_is_used_with_a_warning(
         ]
     )
     result.stdout.fnmatch_lines(["*No cassette at *test_theirs_is_not_ours.jobrun.yaml*"])
+
+
+S3_CASSETTE = """\
+version: 1
+interactions:
+- request:
+    method: GET
+    uri: https://s3.amazonaws.com/
+    body: null
+    headers: {}
+  response:
+    status: {code: 200, message: OK}
+    headers:
+      Content-Type: [application/xml]
+    body:
+      string: '<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult
+        xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>abc</ID></Owner><Buckets><Bucket>
+        <Name>real-bucket</Name><CreationDate>2020-01-01T00:00:00.000Z</CreationDate></Bucket>
+        </Buckets></ListAllMyBucketsResult>'
+"""
+
+REAL_S3 = """
+import boto3
+import pytest
+
+
+@pytest.mark.vcr
+@pytest.mark.jobrun_cassette
+def test_real_s3(jobrun_replay):
+    emr = boto3.client("emr-containers", region_name="us-east-1")
+    run = emr.describe_job_run(virtualClusterId="k3v9q0x7r2m8w1t5z6b4n0c2d", id="0000000378nj1d2s7lo")
+    assert run["jobRun"]["state"] == "COMPLETED"
+    s3 = boto3.client("s3", region_name="us-east-1")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["real-bucket"]
+"""
+
+
+def test_both_replaying_an_aws_host_pytest_recording_answers_it_offline(
+    pytester: pytest.Pytester,
+) -> None:
+    """Our replay refuses other AWS services' calls, unless a vcrpy cassette is there
+    to answer them: it does so without a socket, and a real send stays blocked."""
+    pytester.makeini("[pytest]\njobrun_cassette_dir = cassettes\n")
+    pytester.makeconftest(NO_NETWORK)
+    pytester.makepyfile(test_s3=REAL_S3)
+    folder = pytester.path / "cassettes/test_s3"
+    folder.mkdir(parents=True)
+    shutil.copy(REAL, folder / "test_real_s3.jobrun.yaml")
+    (folder / "test_real_s3.yaml").write_text(S3_CASSETTE)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+    # pytest-recording asked to record what its cassette lacks: the send is blocked.
+    pytester.makepyfile(
+        test_s3=REAL_S3 + '    s3.head_bucket(Bucket="real-bucket")\n',
+    )
+    recording = pytester.runpytest("-p", "no:cacheprovider", "--record-mode=new_episodes")
+    recording.assert_outcomes(failed=1)
+    recording.stdout.fnmatch_lines(["*BlockedHostError*real-bucket.s3.amazonaws.com was blocked*"])
