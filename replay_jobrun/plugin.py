@@ -276,14 +276,16 @@ def _cassette_path(config: pytest.Config, node: pytest.Item, name: str | None) -
         ours = False
     if not ours:  # e.g. pytest-recording's cassette of the same test: not ours to take
         return path
-    __tracebackhide__ = True
-    warnings.warn(
+    test_file, line, _ = node.reportinfo()
+    warnings.warn_explicit(  # shown at the test, not in the plugin
         LegacyCassetteNameWarning(
             f"{legacy}: replay_jobrun's cassette names now end in {options.SUFFIX} (so they "
             f"never share a file with pytest-recording's); used under its old name this "
             f"time. Rename it:\n    git mv {legacy} {path}"
         ),
-        stacklevel=2,
+        LegacyCassetteNameWarning,
+        filename=str(test_file),
+        lineno=(line or 0) + 1,
     )
     return legacy
 

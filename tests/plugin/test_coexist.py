@@ -228,7 +228,7 @@ def test_our_cassette_under_its_old_name_is_used_with_a_warning(
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*LegacyCassetteNameWarning: *test_old_name.yaml: replay_jobrun's cassette names "
+            "*test_old.py:*: LegacyCassetteNameWarning: *test_old_name.yaml: replay_jobrun's cassette names "
             "now end in .jobrun.yaml*",
             f"*git mv {folder / 'test_old_name.yaml'} {folder / 'test_old_name.jobrun.yaml'}",
         ]
