@@ -8,6 +8,7 @@ later test stripped that test's own patches, so it passed without a cassette.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -212,3 +213,25 @@ def test_refused_and_clean_tests_on_two_workers(pytester: pytest.Pytester, moto_
     result.assert_outcomes(passed=8, errors=4)
     written = sorted(p.name for p in (pytester.path / "cassettes/test_iso").iterdir())
     assert written == [f"clean-{n}.jobrun.yaml" for n in range(4)]
+
+
+def test_record_from_python_raises_the_write_error_once_http_is_unpatched(
+    tmp_path: Path, moto_url: str
+) -> None:
+    import http.client
+
+    import boto3
+
+    from replay_jobrun import record
+    from replay_jobrun.errors import CassetteWriteError
+
+    (tmp_path / "blocker").write_text("a file where a folder should be\n")
+    target = tmp_path / "blocker" / "poll.yaml"
+    # The write happens on leaving record(): it raises there.
+    with (
+        pytest.raises(CassetteWriteError) as raised,
+        record(target, mode="all", endpoint_url=moto_url),
+    ):
+        boto3.client("emr-containers", region_name="us-east-1").list_virtual_clusters()
+    assert str(raised.value).startswith(f"Could not write {target}: File exists")
+    assert getattr(http.client.HTTPConnection, "cassette", None) is None
