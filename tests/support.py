@@ -99,7 +99,7 @@ class ScriptedEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 status, headers, body = endpoint._answer(self.path, self.headers)
                 self.send_response(status)
                 for name, value in headers.items():

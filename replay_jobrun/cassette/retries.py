@@ -26,6 +26,7 @@ Where a cassette says so, in order of trust:
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -149,7 +150,7 @@ def _from_metadata(cassette: Cassette, raw: Any) -> list[RecordedCall]:
             or set(entry) - {"interactions", *RETRY_FLAGS}
             or not all(isinstance(entry[f], bool) for f in RETRY_FLAGS if f in entry)
         ):
-            raise _error(cassette, f"{shape}; entry {number} is {entry!r}")
+            raise _error(cassette, f"{shape}; entry {number} is {reprlib.repr(entry)}")
         flags = {f: bool(entry[f]) for f in RETRY_FLAGS if entry.get(f)}
         calls.append(RecordedCall(tuple(indices), flags))
     return calls

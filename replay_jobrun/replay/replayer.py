@@ -135,8 +135,9 @@ class Replay:
     """A cassette being replayed; what the ``jobrun_replay`` fixture exposes.
 
     ``cassette`` is the file; ``calls`` lists what the code under test asked
-    for; ``responses`` are the cassette's parsed responses in order (each
-    access returns fresh copies); ``loaded`` is the cassette as read.
+    for; ``responses`` are the cassette's parsed responses in order, one per call
+    (a call botocore retried is one; each access returns fresh copies);
+    ``loaded`` is the cassette as read.
     """
 
     loaded: Cassette

@@ -43,7 +43,12 @@ def _describe(client: Any, job: str = "job1") -> Seen:
             meta.get("MaxAttemptsReached"),
         )
     meta = response["ResponseMetadata"]
-    return ("ok", response["jobRun"]["state"], meta["RetryAttempts"], meta.get("MaxAttemptsReached"))
+    return (
+        "ok",
+        response["jobRun"]["state"],
+        meta["RetryAttempts"],
+        meta.get("MaxAttemptsReached"),
+    )
 
 
 def _poll(client: Any, calls: int) -> list[Seen]:
@@ -71,9 +76,10 @@ def test_a_poller_sees_on_replay_what_it_saw_live(
     endpoint = scripted_endpoint({"job1": SCRIPTS[mode]})
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("socket.socket.connect", _REAL_CONNECT)
-        # skip_sleep against loopback: botocore's back-off returns at once.
-        with record(path, mode="all", endpoint_url=endpoint.url, skip_sleep=True):
+        with record(path, mode="all", endpoint_url=endpoint.url, skip_sleep=True) as recording:
             live = _poll(_client(mode), 4)
+    # botocore's back-off returned at once and is not the poller's sleep: replay has none.
+    assert recording.slept == []
     # The script did what it says: some calls were retried, one ran out of attempts.
     assert len(endpoint.requests) == len(SCRIPTS[mode])
     assert [seen[0] for seen in live] == ["ok", "ok", "error", "ok"]
