@@ -33,6 +33,7 @@ from ..cassette.format import (
     write_atomic,
 )
 from ..cassette.retries import (
+    INVOCATION_HEADER,
     METADATA_FIELD,
     RETRY_FLAGS,
     calls_by_invocation,
@@ -368,6 +369,10 @@ class Recording:
             self._retry_flags[str(invocation)] = flags
 
     def _matches(self, live: Any, recorded: Any) -> None:
+        invocation = _header(live.headers, INVOCATION_HEADER)
+        if invocation and invocation == _header(recorded.headers, INVOCATION_HEADER):
+            # new_episodes would answer a retry with its own failed attempt, just recorded.
+            raise AssertionError("an earlier attempt of the same call; a retry goes out")
         operation = model.operation_for_request(recorded.method, recorded.uri)
         if operation is None or model.operation_for_request(live.method, live.uri) != operation:
             raise AssertionError(

@@ -16,7 +16,7 @@ import yaml
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from replay_jobrun import record, replay
+from replay_jobrun import load_cassette, record, replay
 from tests.support import ScriptedEndpoint
 
 Seen = tuple[Any, ...]
@@ -143,3 +143,25 @@ def test_the_cassette_says_which_attempts_were_one_call_and_stays_stable(
 import socket as _socket  # noqa: E402
 
 _REAL_CONNECT = _socket.socket.connect
+
+
+def test_new_episodes_keeps_the_grouping_of_the_calls_it_keeps(
+    tmp_path: Path, scripted_endpoint: Callable[..., ScriptedEndpoint]
+) -> None:
+    path = tmp_path / "episodes.yaml"
+    first = scripted_endpoint({"job1": ["throttle", "SUBMITTED"]})
+    with record(path, mode="all", endpoint_url=first.url, skip_sleep=True):
+        assert _poll(_client("standard"), 1) == [("ok", "SUBMITTED", 1, None)]
+    # The kept call is played back by vcrpy (botocore retries it again); the new one is live.
+    second = scripted_endpoint({"job1": ["500", "RUNNING"]})
+    with record(path, mode="new_episodes", endpoint_url=second.url, skip_sleep=True):
+        live = _poll(_client("standard"), 2)
+    assert live == [("ok", "SUBMITTED", 1, None), ("ok", "RUNNING", 1, None)]
+    assert len(second.requests) == 2
+    assert load_cassette(path).metadata["retries"] == [
+        {"interactions": [0, 1]},
+        {"interactions": [2, 3]},
+    ]
+    with replay(path) as replaying:
+        assert _poll(_client("standard"), 2) == live
+    assert replaying.unused() == []
