@@ -165,3 +165,26 @@ def test_new_episodes_keeps_the_grouping_of_the_calls_it_keeps(
     with replay(path) as replaying:
         assert _poll(_client("standard"), 2) == live
     assert replaying.unused() == []
+
+
+# Adaptive mode is left out: its rate limiter would wait ~2 s per throttle on vcrpy's playback.
+@pytest.mark.parametrize("mode", ["legacy", "standard"])
+def test_stock_vcrpy_replays_the_attempts_to_botocore_with_the_same_outcome(
+    mode: str,
+    tmp_path: Path,
+    scripted_endpoint: Callable[..., ScriptedEndpoint],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    import vcr
+
+    path = tmp_path / f"{mode}.yaml"
+    endpoint = scripted_endpoint({"job1": SCRIPTS[mode]})
+    with record(path, mode="all", endpoint_url=endpoint.url, skip_sleep=True):
+        live = _poll(_client(mode), 4)
+    # Stock vcrpy answers each attempt over HTTP and botocore's own retry loop runs.
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    with vcr.use_cassette(str(path), record_mode="none") as cassette:
+        assert _poll(_client(mode), 4) == live
+    assert cassette.all_played

@@ -308,3 +308,22 @@ def test_attempts_that_cannot_be_grouped_are_never_written(tmp_path: Path) -> No
     with pytest.raises(CassetteFormatError, match="no earlier attempt of that call"):
         write_scrubbed(lost_first, Scrubber())
     assert path.read_text() == "previous\n"
+
+
+def test_show_marks_the_attempts_of_each_retried_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from replay_jobrun import cli
+
+    path = _write(tmp_path / "c.yaml", *THROTTLED_TWICE, retries=GROUPS)
+    assert cli.main(["show", str(path)]) == 0
+    timeline = [line.strip() for line in capsys.readouterr().out.splitlines() if "#" in line]
+    assert timeline == [
+        "#0   DescribeJobRun  error ThrottlingException  (attempt 1/3 of one call)",
+        "#1   DescribeJobRun  error ThrottlingException  (attempt 2/3 of one call)",
+        "#2   DescribeJobRun  SUBMITTED  (attempt 3/3 of one call)",
+        "#3   DescribeJobRun  RUNNING",
+        "#4   DescribeJobRun  error ThrottlingException  (attempt 1/3 of one call)",
+        "#5   DescribeJobRun  error ThrottlingException  (attempt 2/3 of one call)",
+        "#6   DescribeJobRun  error ThrottlingException  (attempt 3/3 of one call)",
+    ]
