@@ -288,15 +288,16 @@ def recorded_calls(cassette: Cassette) -> tuple[RecordedCall, ...]:
     return tuple(calls)
 
 
-def unrecorded_retries(cassette: Cassette) -> list[tuple[int, int]]:
+@per_cassette
+def unrecorded_retries(cassette: Cassette) -> tuple[tuple[int, int], ...]:
     """In a cassette that does not say how its calls were retried, each failed
     interaction followed at once by the same request: (failed, next) pairs.
 
     Such a pair may be one call botocore retried or two calls of code that retries
     by itself; nothing in the file tells which, so replay serves them apart (as it
-    always did) and warns."""
+    always did) and warns. Once per loaded cassette (replay asks on every test)."""
     if grouping_known(cassette):
-        return []
+        return ()
     found = []
     for index, (one, two) in enumerate(
         zip(cassette.interactions, cassette.interactions[1:], strict=False)
@@ -308,4 +309,4 @@ def unrecorded_retries(cassette: Cassette) -> list[tuple[int, int]]:
             one.request.body,
         ) == (two.operation, two.request.method, two.request.uri, two.request.body):
             found.append((index, index + 1))
-    return found
+    return tuple(found)
