@@ -153,3 +153,21 @@ class BlockedHostError(NetworkBlockedError):
         '@pytest.mark.jobrun_cassette(allowed_hosts=["{host}"]), the jobrun_allowed_hosts '
         "ini option or --jobrun-allowed-hosts={host}; otherwise stub that call in the test."
     )
+
+
+class UnrecordedRetriesWarning(UserWarning):
+    """A cassette from before retries were recorded holds a failure then the same request."""
+
+    fmt = (
+        "{path}: this cassette does not say which calls botocore retried (it was recorded "
+        "before replay_jobrun kept that), and here a failed call is followed by the same "
+        "request; each interaction replays as a call of its own, as before:\n{pairs}\n"
+        "If botocore retried these calls, the code under test now sees every attempt as a "
+        "call. Fix: re-record the cassette; replay then serves each retried call as the one "
+        "call it was. If the code under test made these calls itself, nothing is wrong: "
+        'silence this with filterwarnings "ignore::replay_jobrun.errors.UnrecordedRetriesWarning".'
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        super().__init__(self.fmt.format(**kwargs))

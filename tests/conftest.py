@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from tests.support import ScriptedEndpoint
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +21,20 @@ def moto_server_url() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def scripted_endpoint() -> Iterator[Callable[..., ScriptedEndpoint]]:
+    """Start ScriptedEndpoint servers on 127.0.0.1 (``scripted_endpoint(script)``), closed after."""
+    started: list[ScriptedEndpoint] = []
+
+    def start(script: dict[str, list[str]], gate: int = 0) -> ScriptedEndpoint:
+        started.append(ScriptedEndpoint(script, gate))
+        return started[-1]
+
+    yield start
+    for endpoint in started:
+        endpoint.close()
 
 
 @pytest.fixture

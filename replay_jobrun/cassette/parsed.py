@@ -5,17 +5,21 @@ interaction). Leaves: :class:`ParsedResponse` values, what botocore's own
 parser returns for the same HTTP bytes (timestamps become datetimes,
 ``ResponseMetadata`` included, modeled error fields added). Replay serves
 them; drift reads them where a raw body is not enough; the CLI summarises them.
+:func:`parsed_calls` gives one per logical call: a call botocore retried while
+recording (:mod:`.retries`) is its last attempt's response, with the
+``RetryAttempts`` and retry flags the caller saw live.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .. import model
 from ..errors import CassetteFormatError
 from .format import Cassette, Interaction, per_cassette
+from .retries import RecordedCall, recorded_calls
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,17 @@ class ParsedResponse:
     operation: str
     status: int
     parsed: dict[str, Any]
+    call: RecordedCall | None = None
+    """For :func:`parsed_calls`: the interactions this response stands for (its attempts)."""
 
     @property
     def is_error(self) -> bool:
         return self.status >= 300
+
+    @property
+    def interactions(self) -> tuple[int, ...]:
+        """The interactions served together as this response (one unless retried)."""
+        return self.call.interactions if self.call is not None else ()
 
 
 def _http_headers(headers: Any) -> dict[str, str]:
@@ -114,4 +125,20 @@ def parsed_responses(cassette: Cassette) -> tuple[ParsedResponse, ...]:
         if not response.is_error:
             _validate(response, interaction, cassette.path, index)
         found.append(response)
+    return tuple(found)
+
+
+@per_cassette
+def parsed_calls(cassette: Cassette) -> tuple[ParsedResponse, ...]:
+    """One parsed response per logical call, in the order the calls started (see
+    :func:`~replay_jobrun.cassette.retries.recorded_calls`). Read-only."""
+    responses = parsed_responses(cassette)
+    found = []
+    for call in recorded_calls(cassette):
+        response = responses[call.last]
+        parsed = response.parsed
+        if call.retry_attempts or call.flags:
+            parsed = {**parsed, "ResponseMetadata": dict(parsed.get("ResponseMetadata", {}))}
+            parsed["ResponseMetadata"].update(call.flags, RetryAttempts=call.retry_attempts)
+        found.append(replace(response, parsed=parsed, call=call))
     return tuple(found)

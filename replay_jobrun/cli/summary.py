@@ -7,6 +7,7 @@ from typing import Any
 
 from ..cassette.format import Cassette
 from ..cassette.parsed import ParsedResponse, parsed_responses
+from ..cassette.retries import recorded_calls
 
 
 def outcome(response: ParsedResponse) -> str:
@@ -44,10 +45,21 @@ def timeline_lines(operations: Sequence[str], outcomes: Sequence[str]) -> list[s
     ]
 
 
+def retry_notes(cassette: Cassette) -> dict[int, str]:
+    """``attempt 2/3`` for each interaction that is an attempt of a call botocore retried."""
+    notes = {}
+    for call in recorded_calls(cassette):
+        if len(call.interactions) > 1:
+            for attempt, index in enumerate(call.interactions, start=1):
+                notes[index] = f"  (attempt {attempt}/{len(call.interactions)} of one call)"
+    return notes
+
+
 def describe(cassette: Cassette) -> str:
     """The text ``replay-jobrun show`` prints."""
     meta: Mapping[str, Any] = cassette.metadata
     responses = parsed_responses(cassette)
+    notes = retry_notes(cassette)
     header = [
         f"cassette   {cassette.path}",
         f"recorded   {meta.get('recorded_at', 'unknown')} with botocore {meta.get('botocore', '?')}, "
@@ -56,6 +68,9 @@ def describe(cassette: Cassette) -> str:
         "scrubbed:",
         *scrub_lines(meta.get("scrubbed") or {}),
         "timeline:",
-        *timeline_lines([r.operation for r in responses], [outcome(r) for r in responses]),
+        *timeline_lines(
+            [r.operation for r in responses],
+            [outcome(r) + notes.get(n, "") for n, r in enumerate(responses)],
+        ),
     ]
     return "\n".join(header)

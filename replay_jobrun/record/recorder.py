@@ -16,7 +16,7 @@ import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,16 @@ from ..cassette.format import (
     normalize_all,
     parse_cassette,
     write_atomic,
+)
+from ..cassette.retries import (
+    INVOCATION_HEADER,
+    METADATA_FIELD,
+    RETRY_FLAGS,
+    calls_by_invocation,
+    grouping_known,
+    metadata_entries,
+    recorded_calls,
+    with_attempt_headers,
 )
 from ..clients import Call, CallLog, ClientPolicy, intercept_clients
 from ..errors import (
@@ -177,12 +187,17 @@ def write_scrubbed(
     unless given).
     """
     target = path or cassette.path
+    # Attempts that cannot be grouped fail here, before anything is written.
+    calls = recorded_calls(cassette)
     scrubber.learn_pseudonyms(cassette.metadata.get("pseudonyms") or ())
     interactions, report = scrubber.scrub_all(cassette.interactions)
-    interactions = normalize_all(interactions)
+    interactions = with_attempt_headers(normalize_all(interactions), cassette.interactions, calls)
     metadata = build_metadata(
         cassette, interactions, scrubber, report, region=region, recorded_at=recorded_at
     )
+    if grouping_known(cassette):
+        # Written even when empty: its presence says no call was retried (see cassette/retries.py).
+        metadata[METADATA_FIELD] = metadata_entries(calls)
     scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
     text = dump_cassette(scrubbed)
     findings = scan_cassette(scrubbed.interactions, text, scrubber.sources, scrubber.pseudonyms)
@@ -220,7 +235,9 @@ class _Persister:
         ours = (self._recording.previous or parse_cassette(text, path)).metadata
         self._recording.scrubber.learn_pseudonyms(ours.get("pseudonyms") or ())
         self._recording._previous_metadata = dict(ours)
-        return deserialize(text, serializer)
+        loaded = deserialize(text, serializer)
+        self._recording._previous_count = len(loaded[0])
+        return loaded
 
     def save_cassette(
         self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any
@@ -250,6 +267,18 @@ class _Persister:
         foreign.pop("replay_jobrun", None)
         cassette = Cassette(
             cassette_path, tuple(interactions), recording._previous_metadata, foreign
+        )
+        # Attempts of one call share botocore's random invocation id, which is not written:
+        # the grouping is, in the metadata (new_episodes keeps the kept part's groups).
+        previous = recording._previous_count
+        kept = [
+            entry
+            for entry in recording._previous_metadata.get(METADATA_FIELD) or []
+            if all(index < previous for index in entry.get("interactions") or [])
+        ]
+        new = calls_by_invocation(cassette, previous, recording._retry_flags)
+        cassette = replace(
+            cassette, metadata={**cassette.metadata, METADATA_FIELD: kept + metadata_entries(new)}
         )
         recording.written, recording.report = write_scrubbed(
             cassette, recording.scrubber, region=recording.region, recorded_at=_now()
@@ -329,6 +358,9 @@ class Recording:
     """Why the cassette could not be written (raised by :func:`record` on exit)."""
     _log: CallLog = field(default_factory=CallLog, init=False)
     _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
+    _previous_count: int = field(default=0, init=False)
+    # botocore's retry flags (MaxAttemptsReached) per invocation id, from after-call.
+    _retry_flags: dict[str, dict[str, bool]] = field(default_factory=dict, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
     slept: list[float] = field(default_factory=list, init=False)
     """Durations the test's thread asked to sleep for, with ``skip_sleep`` (slept for real
@@ -376,7 +408,26 @@ class Recording:
         """Do not write the cassette (e.g. the test failed): the previous file stays as it was."""
         self.keep = False
 
+    def _attach(self, client: Any) -> None:
+        self._log.attach(client)
+        client.meta.events.register(
+            "after-call.emr-containers.*", self._note_retries, unique_id="replay-jobrun-retries"
+        )
+
+    def _note_retries(self, parsed: dict[str, Any], context: Any = None, **_: Any) -> None:
+        # What botocore's retry handlers put in the ResponseMetadata the caller gets: the
+        # HTTP exchange does not carry it, so the recording keeps it per call.
+        metadata = parsed.get("ResponseMetadata") or {}
+        invocation = ((context or {}).get("retries") or {}).get("invocation-id")
+        flags = {flag: True for flag in RETRY_FLAGS if metadata.get(flag)}
+        if invocation and flags:
+            self._retry_flags[str(invocation)] = flags
+
     def _matches(self, live: Any, recorded: Any) -> None:
+        invocation = _header(live.headers, INVOCATION_HEADER)
+        if invocation and invocation == _header(recorded.headers, INVOCATION_HEADER):
+            # new_episodes would answer a retry with its own failed attempt, just recorded.
+            raise AssertionError("an earlier attempt of the same call; a retry goes out")
         operation = model.operation_for_request(recorded.method, recorded.uri)
         if operation is None or model.operation_for_request(live.method, live.uri) != operation:
             raise AssertionError(
@@ -504,7 +555,7 @@ def record(
     recorder.register_persister(_Persister(recording))
     recorder.register_matcher("jobrun", recording._matches)
     policy = ClientPolicy(
-        on_client=recording._log.attach,
+        on_client=recording._attach,
         endpoint_url=endpoint_url,
         on_secret_key=recording.scrubber.learn_secret_key,
         adopt_existing=True,

@@ -2,7 +2,10 @@
 
 Each recorded HTTP response is parsed once by botocore's own parser for its
 operation (:mod:`replay_jobrun.cassette.parsed`), exactly as the live path
-would parse the same bytes. Responses are served in recorded order from one queue shared by all clients
+would parse the same bytes; the attempts of a call botocore retried while recording
+are served together as that one call (its last response, with the recorded
+``RetryAttempts``), since the Stubber answers before botocore's retry loop runs.
+Responses are served in recorded order from one queue shared by all clients
 the code under test creates: before each call the next response is staged on
 that client's ``Stubber``, the live request is checked against the recorded
 one, and the Stubber answers. Nothing is sent, nothing is signed.
@@ -25,7 +28,8 @@ from urllib.parse import urlsplit
 
 from .. import model, options
 from ..cassette.format import Cassette, Interaction, load_cassette
-from ..cassette.parsed import ParsedResponse, parsed_responses
+from ..cassette.parsed import ParsedResponse, parsed_calls
+from ..cassette.retries import unrecorded_retries
 from ..clients import Call, ClientPolicy, intercept_clients
 from ..errors import (
     BlockedHostError,
@@ -33,6 +37,7 @@ from ..errors import (
     UnexpectedCallError,
     UnknownFieldsError,
     UnknownFieldsWarning,
+    UnrecordedRetriesWarning,
     UnusedInteractionsError,
 )
 from ..options import unknown_fields_policy
@@ -130,8 +135,9 @@ class Replay:
     """A cassette being replayed; what the ``jobrun_replay`` fixture exposes.
 
     ``cassette`` is the file; ``calls`` lists what the code under test asked
-    for; ``responses`` are the cassette's parsed responses in order (each
-    access returns fresh copies); ``loaded`` is the cassette as read.
+    for; ``responses`` are the cassette's parsed responses in order, one per call
+    (a call botocore retried is one; each access returns fresh copies);
+    ``loaded`` is the cassette as read.
     """
 
     loaded: Cassette
@@ -145,6 +151,7 @@ class Replay:
     mode: str = "none"
     """The record mode in force (the cassette existed, so it replays)."""
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
+    """One per logical call: the attempts of a retried call are served as one."""
     _next: int = field(default=0, init=False)
     _served: set[int] = field(default_factory=set, init=False)
     _calls: list[Call] = field(default_factory=list, init=False)
@@ -156,8 +163,9 @@ class Replay:
     """Durations passed to ``time.sleep`` while sleeping was skipped."""
 
     def __post_init__(self) -> None:
-        self._parsed = parsed_responses(self.loaded)
+        self._parsed = parsed_calls(self.loaded)
         self._check_unknown_fields()
+        self._warn_unrecorded_retries()
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
 
@@ -187,6 +195,23 @@ class Replay:
             UnknownFieldsWarning,
             stacklevel=_outside_this_package(),
         )
+
+    def _warn_unrecorded_retries(self) -> None:
+        # An old cassette cannot say whether a failure then the same request was one call
+        # botocore retried or two calls: replay serves them apart, as it always did, and says so.
+        pairs = unrecorded_retries(self.loaded)
+        if pairs:
+            interactions = self.loaded.interactions
+            warnings.warn(
+                UnrecordedRetriesWarning(
+                    path=self.path,
+                    pairs="\n".join(
+                        f"  #{a} {interactions[a].label}, then #{b} {interactions[b].label}"
+                        for a, b in pairs
+                    ),
+                ),
+                stacklevel=_outside_this_package(),
+            )
 
     def live_scrubber(self) -> Scrubber:
         """The scrubber live requests go through before matching (built on first need)."""
@@ -234,7 +259,7 @@ class Replay:
             self.path,
             self.mode,
             len(self._calls),
-            f" served={len(self._served)}/{len(self._parsed)}",
+            f" served={len(self._served)}/{len(self.loaded.interactions)}",
         )
 
     @property
@@ -269,7 +294,11 @@ class Replay:
             raise UnusedInteractionsError(
                 path=self.path,
                 count=len(unused),
-                unused="\n".join(f"  #{n}: {i.label}" for n, i in unused),
+                unused="\n".join(
+                    f"  {p.call.label(self.loaded)}"
+                    for p in self._parsed
+                    if p.call is not None and p.call.first not in self._served
+                ),
             )
 
     def attach(self, client: Any) -> None:
@@ -293,14 +322,29 @@ class Replay:
         with self._lock:
             index = self._next
         if index >= len(self._parsed):
-            expected = f"the cassette holds only {len(self._parsed)} interaction(s)"
+            expected = f"the cassette holds only {len(self.loaded.interactions)} interaction(s)"
+            if len(self._parsed) != len(self.loaded.interactions):
+                expected += f" ({len(self._parsed)} call(s), counting retried attempts as one)"
+            at = len(self.loaded.interactions)
         elif self._parsed[index].operation != operation:
-            expected = f"the recording has {self.loaded.interactions[index].label} next"
+            expected = f"the recording has {self._label(index)} next"
+            at = self._first(index)
         else:
             return index
         raise UnexpectedCallError(
-            path=self.path, index=index, actual=operation, expected=expected, fix=RERECORD_HINT
+            path=self.path, index=at, actual=operation, expected=expected, fix=RERECORD_HINT
         )
+
+    def _first(self, unit: int) -> int:
+        """The first interaction of a served unit (the one named in messages)."""
+        call = self._parsed[unit].call
+        return call.first if call is not None else unit
+
+    def _label(self, unit: int) -> str:
+        call = self._parsed[unit].call
+        if call is None or len(call.interactions) == 1:
+            return self.loaded.interactions[self._first(unit)].label
+        return call.label(self.loaded)
 
     def _stage_on(self, stubber: Any, index: int) -> None:
         response = self._parsed[index]
@@ -323,7 +367,9 @@ class Replay:
         )
 
     def _consume(self, index: int, operation: str, request: dict[str, Any]) -> None:
-        interaction = self.loaded.interactions[index]
+        first = self._first(index)
+        # Every attempt of a retried call sent the same request (checked on load).
+        interaction = self.loaded.interactions[first]
         if self.match_requests:
             recorded = (
                 interaction.request.method,
@@ -337,7 +383,7 @@ class Replay:
             if problems:
                 raise RequestMismatchError(
                     path=self.path,
-                    index=index,
+                    index=first,
                     operation=operation,
                     differences="\n".join(problems),
                     fix="If the difference is expected, ignore it with "
@@ -347,13 +393,13 @@ class Replay:
             if index != self._next:  # another client consumed it meanwhile
                 raise UnexpectedCallError(
                     path=self.path,
-                    index=index,
+                    index=first,
                     actual=operation,
                     expected="another client consumed that interaction concurrently",
                     fix="replayed calls must happen in the recorded order",
                 )
             self._next += 1
-            self._served.add(index)
+            self._served.update(self._parsed[index].interactions)
 
 
 _PACKAGE = __name__.partition(".")[0]

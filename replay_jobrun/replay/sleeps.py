@@ -29,6 +29,8 @@ _bound: dict[str, tuple[str, ...]] = {}
 # were loaded then: while that count holds, no module is new and the list stands.
 _places: list[tuple[Any, str]] = []
 _searched_at = [-1]
+# Where botocore (and aiobotocore) sleep between the attempts of a retried call.
+_RETRY_LOOPS = frozenset({"botocore.endpoint", "aiobotocore.endpoint"})
 
 
 def _names_bound(originals: dict[int, Any]) -> list[tuple[Any, str, Any]]:
@@ -68,7 +70,10 @@ def sleeps_skipped(slept: list[float], *, skip: bool = True) -> Iterator[None]:
 
     def sleep(seconds: float) -> None:
         if threading.get_ident() == owner:
-            slept.append(seconds)
+            # botocore's retry back-off is skipped too, but not noted: a replayed call is
+            # never retried, and .slept must read the same when recording and replaying.
+            if sys._getframe(1).f_globals.get("__name__") not in _RETRY_LOOPS:
+                slept.append(seconds)
             if skip:
                 return
         real_sleep(seconds)
@@ -81,7 +86,8 @@ def sleeps_skipped(slept: list[float], *, skip: bool = True) -> Iterator[None]:
 
         async def async_sleep(delay: float, result: Any = None) -> Any:
             if threading.get_ident() == owner:
-                slept.append(delay)
+                if sys._getframe(1).f_globals.get("__name__") not in _RETRY_LOOPS:
+                    slept.append(delay)
                 if skip:
                     return await real_async_sleep(0, result)  # still yields to the loop once
             return await real_async_sleep(delay, result)
