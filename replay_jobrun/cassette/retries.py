@@ -45,7 +45,7 @@ _ATTEMPT = re.compile(r"(?:^|;)\s*attempt=(\d+)")
 _MAX = re.compile(r"(?:^|;)\s*max=(\d+)")
 _FIX = (
     "re-record the cassette (pytest --jobrun-record-mode=all --jobrun-endpoint-url=URL), "
-    f"or repair 'metadata.{METADATA_KEY}.{METADATA_FIELD}' and the attempts' "
+    f"or repair '{METADATA_KEY}.{METADATA_FIELD}' and the attempts' "
     f"'{ATTEMPT_HEADER}' headers by hand"
 )
 
@@ -132,7 +132,7 @@ def _error(cassette: Cassette, problem: str) -> CassetteFormatError:
 
 
 def _from_metadata(cassette: Cassette, raw: Any) -> list[RecordedCall]:
-    where = f"'metadata.{METADATA_KEY}.{METADATA_FIELD}'"
+    where = f"'{METADATA_KEY}.{METADATA_FIELD}'"
     shape = (
         f"{where} must be a list of {{interactions: [index, ...]}} mappings "
         f"(optionally with {' / '.join(RETRY_FLAGS)}: true)"

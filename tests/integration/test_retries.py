@@ -110,7 +110,7 @@ def test_the_cassette_says_which_attempts_were_one_call_and_stays_stable(
         texts.append(path.read_text())
     document = yaml.safe_load(texts[0])
     # Standard mode flags a call's last allowed attempt even when it succeeded.
-    assert document["metadata"]["replay_jobrun"]["retries"] == [
+    assert document["replay_jobrun"]["retries"] == [
         {"interactions": [0, 1, 2], "MaxAttemptsReached": True},
         {"interactions": [4, 5, 6], "MaxAttemptsReached": True},
     ]

@@ -281,7 +281,7 @@ BAD = {
     "a malformed entry": (
         (_describe(),),
         [{"interactions": "0"}],
-        "'metadata.replay_jobrun.retries' must be a list of {interactions: [index, ...]} mappings",
+        "'replay_jobrun.retries' must be a list of {interactions: [index, ...]} mappings",
     ),
 }
 
@@ -298,7 +298,7 @@ def test_attempts_that_cannot_be_grouped_fail_on_replay_with_the_fix(
     assert message.startswith(f"{path}: ")
     assert problem in message
     assert "Fix: re-record the cassette" in message
-    assert "or repair 'metadata.replay_jobrun.retries'" in message
+    assert "or repair 'replay_jobrun.retries'" in message
 
 
 def test_attempts_that_cannot_be_grouped_are_never_written(tmp_path: Path) -> None:
