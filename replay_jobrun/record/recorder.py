@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .. import model
+from .. import children, model
 from ..cassette.format import (
     METADATA_VERSION,
     Cassette,
@@ -314,6 +314,24 @@ class Recording:
         if problems:
             raise AssertionError("\n".join(problems))
 
+    def _note_child_call(
+        self, request: children.ChildRequest, response: children.ChildResponse, url: str
+    ) -> None:
+        """A child's call, in ``calls`` and ``responses`` as this process's own calls are."""
+        from botocore.awsrequest import HeadersDict
+
+        operation = model.operation_for_request(request.method, url)
+        if operation is None:
+            return
+        params = matching.request_params(operation, request.method, url, request.body)
+        params.pop("(method)", None)
+        self._log.calls.append(Call(operation, params))
+        output = model.service_model().operation_model(operation).output_shape
+        raw = {"status_code": response.status, "headers": HeadersDict(response.headers)}
+        self._log.responses.append(
+            model.response_parser().parse({**raw, "body": response.body}, output)
+        )
+
     def _keep_request(self, request: Any) -> Any:
         if not is_emr_containers(request.headers, request.uri):
             return None  # not recorded; vcrpy lets it through to the network
@@ -333,6 +351,7 @@ def record(
     scrubber: Scrubber | None = None,
     region: str | None = None,
     skip_sleep: bool = False,
+    subprocesses: bool = False,
 ) -> Iterator[Recording]:
     """Record every emr-containers call made inside the block into ``path``.
 
@@ -345,6 +364,11 @@ def record(
     to that endpoint (a moto server, LocalStack). On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
     was called or the block raised (the previous cassette, if any, stays as it was).
+
+    With ``subprocesses``, child processes started inside the block send their
+    emr-containers calls through this process (:mod:`replay_jobrun.children`), which
+    signs them with its own credentials, sends them on to ``endpoint_url`` (or AWS)
+    and records them into the same cassette, in the order they happened.
     """
     import vcr
 
@@ -381,9 +405,22 @@ def record(
         if skip_sleep:
             local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
             stack.enter_context(sleeps_skipped(recording.slept, skip=local))
+        if subprocesses:
+            forwarder = children.Forwarder(
+                endpoint_url, region=region, on_exchange=recording._note_child_call
+            )
+            stack.callback(forwarder.close)
+            broker = stack.enter_context(children.children_served(forwarder, offline=False))
+            # Runs before the broker raises the error a child was answered with: no cassette.
+            stack.callback(_discard_if, recording, broker.errors)
         try:
             yield recording
         except BaseException:
             # A partial recording never replaces a good cassette.
             recording.discard()
             raise
+
+
+def _discard_if(recording: Recording, errors: list[Any]) -> None:
+    if errors:
+        recording.discard()
