@@ -69,6 +69,9 @@ _NOT_FORWARDED = frozenset(
 )
 
 
+_PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
 @dataclass(frozen=True)
 class ChildRequest:
     """One HTTP request a child process sent to the broker."""
@@ -300,7 +303,7 @@ def child_environment(
         )
         if not environ.get("AWS_DEFAULT_REGION"):
             changes["AWS_DEFAULT_REGION"] = environ.get("AWS_REGION") or region or "us-east-1"
-    if any(environ.get(name) for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")):
+    if any(environ.get(name) for name in _PROXIES):
         # The broker is on loopback: a child must not send its requests to a proxy.
         for name in ("NO_PROXY", "no_proxy"):
             changes[name] = ",".join(filter(None, (environ.get(name), "127.0.0.1")))
