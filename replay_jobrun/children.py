@@ -30,9 +30,11 @@ the broker).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,12 +124,15 @@ class Broker:
     requests: int = 0
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _token: str = field(default_factory=lambda: secrets.token_hex(16), init=False, repr=False)
 
     @property
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        # The path is a secret of this test's children (SDKs put an endpoint's path before
+        # the operation's): another local process cannot have requests signed or answered.
+        return f"http://{host!s}:{port}/{self._token}"
 
     def start(self) -> None:
         broker = self
@@ -178,6 +183,14 @@ class Broker:
             return _error_response(
                 400, "NotEmrContainers", "replay_jobrun: not an emr-containers request"
             )
+        prefix = f"/{self._token}"
+        if not request.target.startswith((f"{prefix}/", f"{prefix}?")):
+            return _error_response(
+                403,
+                "NotAChild",
+                "replay_jobrun: this broker answers the test's child processes only",
+            )
+        request = dataclasses.replace(request, target=request.target[len(prefix) :])
         try:
             return self.handler(request)
         except ReplayJobrunError as error:
@@ -197,7 +210,7 @@ def _error_response(status: int, code: str, message: str) -> ChildResponse:
 
 
 BLOCKED_MESSAGE = (
-    "replay_jobrun: a {service} call of a child process was blocked: while a cassette replays "
+    "replay_jobrun blocked the {service} call of a child process: while a cassette replays "
     "with subprocesses=True, a child's AWS calls other than emr-containers are answered with "
     "this error and never leave the machine. Fix: stub that call, or point the child at a "
     "local endpoint (loopback or an allowed host) with AWS_ENDPOINT_URL_<SERVICE>."

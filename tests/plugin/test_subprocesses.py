@@ -259,7 +259,7 @@ def test_a_child_calls_another_service():
     assert cli("status", VC, JOB) == "RUNNING\\n"
     printed = cli("buckets")
     assert printed.startswith("s3 failed: An error occurred (NetworkBlocked)")
-    assert "a s3 call of a child process was blocked" in printed
+    assert "replay_jobrun blocked the s3 call of a child process" in printed
     assert cli("status", VC, JOB) == "COMPLETED\\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -165,3 +166,41 @@ def test_a_child_still_running_when_the_block_ends_finds_no_broker(tmp_path: Pat
     go.touch()
     out, _ = running.communicate(timeout=120)
     assert out == "EndpointConnectionError\n"
+
+
+def test_only_the_tests_children_know_the_brokers_path() -> None:
+    code = f"""
+    import os
+    import botocore.session
+    broker = os.environ["AWS_ENDPOINT_URL_EMR_CONTAINERS"]
+    guess = broker.rsplit("/", 1)[0]  # the port without the secret path
+    client = botocore.session.get_session().create_client("emr-containers", endpoint_url=guess)
+    try:
+        client.describe_job_run(virtualClusterId="{VC}", id="{JOB}")
+    except Exception as error:
+        print(error.response["Error"]["Code"])
+    """
+    with replay(REAL, subprocesses=True) as replaying:
+        assert child(code) == "NotAChild\n"
+        assert replaying.unused() != []  # nothing was served
+        assert child(DESCRIBE) == "COMPLETED\n"
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_the_aws_cli_as_a_child_is_replayed_and_its_s3_refused() -> None:
+    def aws(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["aws", *args], check=False, capture_output=True, text=True, timeout=120
+        )
+
+    with replay(REAL, subprocesses=True) as replaying:
+        state = aws(
+            "emr-containers", "describe-job-run", "--virtual-cluster-id", VC, "--id", JOB,
+            "--query", "jobRun.state", "--output", "text",
+        )  # fmt: skip
+        listed = aws("s3", "ls")
+    assert state.stdout == "COMPLETED\n", state.stderr
+    assert listed.returncode != 0
+    assert "(NetworkBlocked)" in listed.stderr
+    assert "replay_jobrun blocked the s3 call of a child process" in listed.stderr
+    assert replaying.unused() == []
