@@ -34,17 +34,17 @@ import dataclasses
 import json
 import os
 import re
-import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape
 
 from . import model
 from .errors import ConfigError, ReplayJobrunError
+
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
 
 SERVICE_ENDPOINT_ENV = "AWS_ENDPOINT_URL_EMR_CONTAINERS"
 GLOBAL_ENDPOINT_ENV = "AWS_ENDPOINT_URL"
@@ -124,7 +124,7 @@ class Broker:
     requests: int = 0
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _token: str = field(default_factory=lambda: secrets.token_hex(16), init=False, repr=False)
+    _token: str = field(default_factory=lambda: os.urandom(16).hex(), init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -135,6 +135,10 @@ class Broker:
         return f"http://{host!s}:{port}/{self._token}"
 
     def start(self) -> None:
+        # Imported here: http.server (and the email package under it) costs every replay
+        # ~10 ms of start-up, and only cassettes with subprocesses=True need it.
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
         broker = self
 
         class _Request(BaseHTTPRequestHandler):
@@ -219,6 +223,8 @@ BLOCKED_MESSAGE = (
 
 def blocked_response(request: ChildRequest, service: str | None) -> ChildResponse:
     """403 with a message the child's SDK shows: JSON for JSON protocols, XML otherwise."""
+    from xml.sax.saxutils import escape
+
     message = BLOCKED_MESSAGE.format(service=service or "unsigned")
     content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
     if "json" in content_type:
