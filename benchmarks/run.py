@@ -9,7 +9,8 @@ times; the table shows medians and the ratios the targets are stated in:
 - per-test cost of the generated suites in ``benchmarks/suites.py``: (suite
   wall - empty-suite wall) / tests, for A (hand-written Stubber, client per
   test), B (Stubber, one client per session), C (moto ``mock_aws``), D
-  (pytest-recording), E (``jobrun_replay``), a 20-poll lifecycle and a new
+  (pytest-recording), E (``jobrun_replay``), B-replay (``jobrun_replay`` serving
+  one module-level client made at import, as B's), a 20-poll lifecycle and a new
   ``boto3.Session`` per test;
 - pytest start-up with the plugin installed but unused: ``pytest
   --collect-only`` of the empty suite, against ``-p no:replay_jobrun`` (pytest
@@ -126,6 +127,12 @@ def suite_targets(per_test: dict[str, float]) -> list[Target]:
     return [
         Target("E / A (client per test)", e / a, 1.0, f"{ms(e)} vs {ms(a)}"),
         Target("E / B (stretch)", e / b, 1.5, f"{ms(e)} vs {ms(b)}", stretch=True),
+        Target(
+            "B-replay / B (session client)",
+            per_test["B-replay"] / b,
+            1.5,
+            f"{ms(per_test['B-replay'])} vs {ms(b)}",
+        ),
         Target("E / D (pytest-recording)", e / d, 0.5, f"{ms(e)} vs {ms(d)}"),
         Target("E / C (moto mock_aws)", e / c, 0.1, f"{ms(e)} vs {ms(c)}"),
         Target(

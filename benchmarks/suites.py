@@ -304,6 +304,14 @@ def projects() -> dict[str, Project]:
         ),
         _replayed("E", "jobrun_replay", one, _CLIENT),
         Project(
+            "B-replay",
+            "jobrun_replay, one module-level client made at import (as B)",
+            _REPLAYED.format(vc=VC, job=JOB) + _CACHED_EXTRA + _POLL,
+            _JOBRUN_TEST.format(client="CLIENT"),
+            tuple(one),
+            cassette="cassettes/shared/describe.yaml",
+        ),
+        Project(
             "E-own",
             "jobrun_replay, a cassette file per test (nothing reused)",
             _REPLAYED.format(vc=VC, job=JOB) + _POLL,

@@ -340,6 +340,8 @@ class CallLog:
 
     calls: list[Call] = field(default_factory=list, repr=False)
     responses: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    answered: list[str] = field(default_factory=list, repr=False)
+    """The operation of each entry of ``responses``."""
 
     def attach(self, client: Any) -> None:
         events = client.meta.events
@@ -355,5 +357,8 @@ class CallLog:
     def _on_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.calls.append(Call(model.name, copy.deepcopy(params)))
 
-    def _on_response(self, parsed: dict[str, Any], **_: Any) -> None:
-        self.responses.append(copy.deepcopy(parsed))
+    def _on_response(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        # One lock for both lists: calls from threads keep each response with its operation.
+        with _lock:
+            self.responses.append(copy.deepcopy(parsed))
+            self.answered.append(model.name)

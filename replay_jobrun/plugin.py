@@ -63,6 +63,7 @@ class _SessionState:
                 (str(line) for line in config.getini("jobrun_scrub_regex")),
                 (str(line) for line in config.getini("jobrun_scrub_fields")),
                 (str(line) for line in config.getini("jobrun_scrub_keep")),
+                (str(line) for line in config.getini("jobrun_scrub_keep_values")),
             )
             for extra in config.hook.pytest_jobrun_scrub_rules(config=config):
                 found.extend(extra or ())
@@ -127,6 +128,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "jobrun_scrub_keep",
         "body fields that model-driven redaction leaves as recorded (PATH per line, "
         "e.g. entryPoint or jobRun.tags.team)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "jobrun_scrub_keep_values",
+        "values the text pass leaves as recorded wherever they appear (VALUE per line, "
+        "e.g. a test bucket's name; never account ids or access key ids)",
         type="linelist",
         default=[],
     )
@@ -400,6 +408,34 @@ def pytest_terminal_summary(
             f"wrote {recording.path} ({len(recording.written.interactions)} interactions; "
             f"scrubbed: {scrubbed or 'nothing'})"
         )
+        _scrubbed_fields_lines(terminalreporter, recording)
+
+
+def _scrubbed_fields_lines(terminalreporter: pytest.TerminalReporter, recording: Recording) -> None:
+    """Which values the test saw live replay differently: an assertion on one passes
+    while recording and fails on replay. Paths and rules only, never the values."""
+    keepable = [f for f in recording.scrubbed_fields if not set(f.rules) <= _NEVER_KEPT]
+    pseudonymous = [f for f in recording.scrubbed_fields if set(f.rules) <= _NEVER_KEPT]
+    if keepable:
+        terminalreporter.write_line(
+            "  the test saw these response fields live; the cassette holds them scrubbed, "
+            "so an assertion on their live values fails on replay:"
+        )
+        for found in keepable:
+            terminalreporter.write_line(f"    {found}")
+        terminalreporter.write_line(
+            "  to replay one as recorded, keep it (docs/scrubbing.md, 'Keeping a value'), "
+            "or assert on what scrubbing leaves"
+        )
+    if pseudonymous:
+        # Never kept (the leak scan refuses them): one line, so it does not drown the above.
+        names = ", ".join(f"{f.operation} {f.path}" for f in pseudonymous)
+        terminalreporter.write_line(
+            f"  account and access key ids replay as pseudonyms in: {names}"
+        )
+
+
+_NEVER_KEPT = frozenset({"account id", "access key id"})
 
 
 def _drift_summary(

@@ -246,6 +246,7 @@ _METADATA_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "pseudonyms": (_is_str_list, "a list of strings"),
     "keep_fields": (_is_str_list, "a list of strings"),
+    "keep_values": (_is_str_list, "a list of strings"),
     "scrubbed": (_is_count_map, "a mapping of kind to {distinct: int, replaced: int}"),
 }
 

@@ -160,7 +160,12 @@ def _scrub(args: argparse.Namespace) -> int:
         before = path.read_text(encoding="utf-8")
         cassette = parse_cassette(before, path)
         keep = args.keep if args.keep is not None else cassette.metadata.get("keep_fields") or ()
-        scrubber = Scrubber(salt=salt, keep_fields=keep, rules=rules)
+        scrubber = Scrubber(
+            salt=salt,
+            keep_fields=keep,
+            rules=rules,
+            keep_values=cassette.metadata.get("keep_values") or (),
+        )
         _, report = write_scrubbed(cassette, scrubber)
         if path.read_text(encoding="utf-8") == before:
             print(f"unchanged {path}")

@@ -40,6 +40,7 @@ from ..replay.sleeps import sleeps_skipped
 from ..scrub.scan import scan_cassette
 from ..scrub.scrubber import Scrubber, ScrubReport
 from ..session import shown
+from .seen import ScrubbedField, scrubbed_fields
 
 if TYPE_CHECKING:
     from ..drift.compare import CassetteDrift, IgnoreRule
@@ -144,8 +145,9 @@ def build_metadata(
         "region": region or previous.get("region"),
         "operations": [i.operation for i in interactions],
         # Only the pseudonyms this file holds: one scrubber serves many cassettes.
-        "pseudonyms": sorted(report.pseudonyms),
+        "pseudonyms": sorted(report.pseudonyms - scrubber.keep_values),
         "keep_fields": sorted(scrubber.keep_fields),
+        **({"keep_values": sorted(scrubber.keep_values)} if scrubber.keep_values else {}),
         "scrubbed": _merged_counts(dict(previous.get("scrubbed") or {}), report.summary()),
     }
 
@@ -234,6 +236,23 @@ class _Persister:
         recording.written, recording.report = write_scrubbed(
             cassette, recording.scrubber, region=recording.region, recorded_at=_now()
         )
+        recording.scrubbed_fields = _scrubbed_fields(recording)
+
+
+def _scrubbed_fields(recording: Recording) -> list[ScrubbedField]:
+    written, report = recording.written, recording.report
+    if written is None or report is None:
+        return []
+    from ..cassette.parsed import parse_response
+
+    log = recording._log
+    live = list(zip(log.answered, log.responses, strict=True))
+    recorded = [
+        (interaction.operation, parse_response(interaction, written.path, index).parsed)
+        for index, interaction in enumerate(written.interactions)
+        if interaction.operation is not None
+    ]
+    return scrubbed_fields(live, recorded, report.distinct)
 
 
 @dataclass
@@ -248,6 +267,9 @@ class Recording:
     keep: bool = True
     written: Cassette | None = None
     report: ScrubReport | None = None
+    scrubbed_fields: list[ScrubbedField] = field(default_factory=list)
+    """Response fields the code under test saw live that the written cassette holds
+    scrubbed: an assertion on their live values passes now and fails on replay."""
     previous: Cassette | None = None
     """The cassette this recording replaces, as it was before (``all``, ``new_episodes``)."""
     _log: CallLog = field(default_factory=CallLog, init=False)

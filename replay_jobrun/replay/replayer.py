@@ -191,7 +191,7 @@ class Replay:
     def live_scrubber(self) -> Scrubber:
         """The scrubber live requests go through before matching (built on first need)."""
         if self.scrubber is None:
-            from ..scrub.rules import KeepRule
+            from ..scrub.rules import KeepRule, KeepValueRule
             from ..scrub.scrubber import Scrubber
 
             # The live side must go through the rules the recording went through; which
@@ -201,7 +201,8 @@ class Replay:
                 salt=self.salt,
                 known_pseudonyms=meta.get("pseudonyms") or (),
                 keep_fields=meta.get("keep_fields") or (),
-                rules=[r for r in self.rules if not isinstance(r, KeepRule)],
+                keep_values=meta.get("keep_values") or (),
+                rules=[r for r in self.rules if not isinstance(r, (KeepRule, KeepValueRule))],
             )
             for secret in self._secret_keys:
                 self.scrubber.learn_secret_key(secret)

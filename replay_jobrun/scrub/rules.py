@@ -64,7 +64,17 @@ class KeepRule:
     path: str
 
 
-Rule = RegexRule | FieldRule | KeepRule
+@dataclass(frozen=True)
+class KeepValueRule:
+    """Leave this exact value (a bucket name, an e-mail address, a token that only looks
+    random) as recorded by the text pass, wherever it appears."""
+
+    value: str
+
+
+Rule = RegexRule | FieldRule | KeepRule | KeepValueRule
+RULE_TYPES = (RegexRule, FieldRule, KeepRule, KeepValueRule)
+_RULE_FACTORIES = "values made by replay_jobrun.rules.regex(), field(), keep() or keep_value()"
 
 
 def regex(
@@ -82,6 +92,29 @@ def field(path: str, replacement: Replacement = DEFAULT_REPLACEMENT) -> FieldRul
 def keep(path: str) -> KeepRule:
     """A keep rule: ``keep("jobRun.tags.team")`` leaves that tag value readable."""
     return KeepRule(_checked_path(path))
+
+
+# Never kept: the leak scan refuses them in any cassette, kept or not.
+_UNKEEPABLE = re.compile(r"\d{12}|(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}")
+
+
+def keep_value(value: str) -> KeepValueRule:
+    """A keep rule for one value: ``keep_value("my-test-bucket")`` leaves that bucket name
+    readable wherever it appears. Account ids and access key ids cannot be kept."""
+    if not isinstance(value, str) or not value.strip() or value.strip() != value:
+        raise ConfigError(
+            source="scrub rule",
+            problem=f"{value!r} is not a value to keep",
+            valid="a non-empty string without surrounding white space, e.g. my-test-bucket",
+        )
+    if _UNKEEPABLE.fullmatch(value):
+        raise ConfigError(
+            source="scrub rule",
+            problem=f"{value[:4]}... looks like an account id or an access key id, "
+            "which no cassette may hold",
+            valid="a bucket name, an e-mail address or a token that only looks random",
+        )
+    return KeepValueRule(value)
 
 
 def _checked_path(path: str) -> str:
@@ -125,11 +158,14 @@ class PathMatcher:
 
 def parse_line(line: str, kind: str) -> Rule:
     """An ini line: ``PATTERN -> REPLACEMENT`` (kind ``regex``), ``PATH -> REPLACEMENT``
-    (kind ``field``), or ``PATH`` (kind ``keep``). The replacement defaults to REDACTED."""
+    (kind ``field``), ``PATH`` (kind ``keep``) or ``VALUE`` (kind ``keep_value``). The
+    replacement defaults to REDACTED."""
     text, _, replacement = (part.strip() for part in line.partition(_ARROW))
     replacement = replacement or DEFAULT_REPLACEMENT
     if kind == "keep":
         return keep(line.strip())
+    if kind == "keep_value":
+        return keep_value(line.strip())
     if kind == "field":
         return field(text, replacement)
     try:
@@ -142,11 +178,17 @@ def parse_line(line: str, kind: str) -> Rule:
         ) from None
 
 
-def parse_lines(regexes: Iterable[str], fields: Iterable[str], keeps: Iterable[str]) -> list[Rule]:
-    """The rules of the ``jobrun_scrub_regex``, ``jobrun_scrub_fields`` and
-    ``jobrun_scrub_keep`` ini options, in that order; blank lines are skipped."""
+def parse_lines(
+    regexes: Iterable[str],
+    fields: Iterable[str],
+    keeps: Iterable[str],
+    keep_values: Iterable[str] = (),
+) -> list[Rule]:
+    """The rules of the ``jobrun_scrub_regex``, ``jobrun_scrub_fields``, ``jobrun_scrub_keep``
+    and ``jobrun_scrub_keep_values`` ini options, in that order; blank lines are skipped."""
     rules: list[Rule] = []
-    for kind, lines in (("regex", regexes), ("field", fields), ("keep", keeps)):
+    kinds = (("regex", regexes), ("field", fields), ("keep", keeps), ("keep_value", keep_values))
+    for kind, lines in kinds:
         rules.extend(parse_line(line, kind) for line in lines if line.strip())
     return rules
 
@@ -165,10 +207,10 @@ def load_rules(spec: str) -> list[Rule]:
         ) from err
     rules = list(value() if callable(value) else value)
     for rule in rules:
-        if not isinstance(rule, (RegexRule, FieldRule, KeepRule)):
+        if not isinstance(rule, RULE_TYPES):
             raise ConfigError(
                 source=f"scrub rules {spec}",
                 problem=f"{rule!r} is not a rule",
-                valid="values made by replay_jobrun.rules.regex(), field() or keep()",
+                valid=_RULE_FACTORIES,
             )
     return rules

@@ -38,7 +38,7 @@ from .patterns import (
     pseudonym_access_key_id,
     pseudonym_account_id,
 )
-from .rules import FieldRule, KeepRule, RegexRule, Rule
+from .rules import RULE_TYPES, FieldRule, KeepRule, KeepValueRule, RegexRule, Rule, keep_value
 from .text import TextPass
 from .walk import ModelPass, input_shape, output_shape
 
@@ -69,20 +69,30 @@ class Scrubber:
         known_pseudonyms: Iterable[str] = (),
         keep_fields: Iterable[str] = (),
         rules: Sequence[Rule] = (),
+        keep_values: Iterable[str] = (),
     ) -> None:
         self.salt = salt or DEFAULT_SALT
         self.rules = tuple(rules)
         for rule in self.rules:
-            if not isinstance(rule, (RegexRule, FieldRule, KeepRule)):
+            if not isinstance(rule, RULE_TYPES):
                 raise ConfigError(
                     source="scrub rules",
                     problem=f"{rule!r} is not a rule",
-                    valid="values made by replay_jobrun.rules.regex(), field() or keep()",
+                    valid="values made by replay_jobrun.rules.regex(), field(), keep() "
+                    "or keep_value()",
                 )
         self.keep_fields = frozenset(
             [*keep_fields, *(r.path for r in self.rules if isinstance(r, KeepRule))]
         )
-        self._learnt = Learnt(self.salt, known_pseudonyms)
+        self.keep_values = frozenset(
+            [
+                *(keep_value(value).value for value in keep_values),
+                *(r.value for r in self.rules if isinstance(r, KeepValueRule)),
+            ]
+        )
+        # A kept value is treated as a pseudonym: the text pass leaves it, the leak scan
+        # trusts it. Credentials the scrubber learns are still swept wherever they are.
+        self._learnt = Learnt(self.salt, [*known_pseudonyms, *self.keep_values])
         self._ledger = Ledger(self._learnt)
         self._text = TextPass(
             self._learnt, self._ledger, [r for r in self.rules if isinstance(r, RegexRule)]

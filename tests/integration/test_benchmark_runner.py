@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = (
     "E / A (client per test)",
     "E / B (stretch)",
+    "B-replay / B (session client)",
     "E / D (pytest-recording)",
     "E / C (moto mock_aws)",
     "E20 / A20 (20-poll lifecycle)",
@@ -49,7 +50,19 @@ def test_the_runner_measures_every_case_and_writes_the_table(tmp_path: Path) -> 
     assert result.returncode in (0, 1), result.stderr[-4000:]
     table = output.read_text()
     assert table == result.stdout.strip() + "\n"
-    for case in ("A", "B", "C", "D", "E", "E-own", "A20", "E20", "A-session", "E-session"):
+    for case in (
+        "A",
+        "B",
+        "B-replay",
+        "C",
+        "D",
+        "E",
+        "E-own",
+        "A20",
+        "E20",
+        "A-session",
+        "E-session",
+    ):
         assert re.search(rf"^\| {re.escape(case)} \| .+ \| [\d.]+ \| -?[\d.]+ \|$", table, re.M), (
             case
         )
