@@ -347,12 +347,10 @@ class Recording:
             return
         params = matching.request_params(operation, request.method, url, request.body)
         params.pop("(method)", None)
-        self._log.calls.append(Call(operation, params))
         output = model.service_model().operation_model(operation).output_shape
         raw = {"status_code": response.status, "headers": HeadersDict(response.headers)}
-        self._log.responses.append(
-            model.response_parser().parse({**raw, "body": response.body}, output)
-        )
+        parsed = model.response_parser().parse({**raw, "body": response.body}, output)
+        self._log.note(Call(operation, params), parsed)
 
     def _keep_request(self, request: Any) -> Any:
         if not is_emr_containers(request.headers, request.uri):
