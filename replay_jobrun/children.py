@@ -121,7 +121,6 @@ class Broker:
     handler: Handler
     offline: bool
     errors: list[ReplayJobrunError] = field(default_factory=list)
-    requests: int = 0
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _token: str = field(default_factory=lambda: os.urandom(16).hex(), init=False, repr=False)
@@ -177,8 +176,6 @@ class Broker:
             self._server = None
 
     def answer(self, request: ChildRequest) -> ChildResponse:
-        with self._lock:
-            self.requests += 1
         service = request.signed_for[1]
         if service != model.service_model().signing_name:
             if self.offline:
