@@ -528,3 +528,10 @@ class CallLog:
         with _lock:
             self.responses.append(copy.deepcopy(parsed))
             self.answered.append(model.name)
+
+    def note(self, call: Call, parsed: dict[str, Any]) -> None:
+        """A call made elsewhere (a child process's, through this process) and its response."""
+        with _lock:
+            self.calls.append(call)
+            self.responses.append(parsed)
+            self.answered.append(call.operation)

@@ -45,6 +45,8 @@ class CassetteOptions:
       botocore does not know (default: the ``jobrun_unknown_fields`` ini option).
     - ``allowed_hosts``: hosts the test may reach while replaying, besides loopback
       (added to the ``jobrun_allowed_hosts`` ini option and ``--jobrun-allowed-hosts``).
+    - ``subprocesses``: child processes the test starts (a CLI under test) are
+      recorded and replayed through the same cassette (:mod:`replay_jobrun.children`).
     """
 
     name: str | None = None
@@ -56,6 +58,7 @@ class CassetteOptions:
     region: str | None = None
     unknown_fields: str | None = None
     allowed_hosts: tuple[str, ...] = ()
+    subprocesses: bool = False
 
 
 # A host name or an IP address: no scheme, port, path or white space.
@@ -159,6 +162,7 @@ def _marker_signature(
     region: str | None = None,
     unknown_fields: str | None = None,
     allowed_hosts: Sequence[str] = (),
+    subprocesses: bool = False,
 ) -> CassetteOptions:
     if record_mode is not None and record_mode not in RECORD_MODES:
         raise ConfigError(
@@ -182,6 +186,7 @@ def _marker_signature(
         allowed_hosts=allowed_hosts_value(
             allowed_hosts, "@pytest.mark.jobrun_cassette(allowed_hosts=...)"
         ),
+        subprocesses=bool(subprocesses),
     )
 
 

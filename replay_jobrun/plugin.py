@@ -201,7 +201,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(name_or_path=None, *, record_mode=None, allow_unused=False, skip_sleep=False, "
         "ignore_params=(), match_requests=True, region=None, unknown_fields=None, "
-        "allowed_hosts=()): cassette and "
+        "allowed_hosts=(), subprocesses=False): cassette and "
         "replay options "
         "of the jobrun_replay fixture.",
     )
@@ -351,6 +351,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 unknown_fields=unknown_fields,
                 allowed_hosts=(*state.allowed_hosts(config), *opts.allowed_hosts),
                 mode=mode,
+                subprocesses=opts.subprocesses,
             ) as replaying:
                 yield replaying
             state.replayed += 1
@@ -370,6 +371,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             scrubber=state.scrubber(config),
             region=opts.region,
             skip_sleep=opts.skip_sleep,
+            subprocesses=opts.subprocesses,
         ) as recording:
             state.recorded.append(recording)
             yield recording

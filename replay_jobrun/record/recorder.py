@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .. import model
+from .. import children, model
 from ..cassette.format import (
     METADATA_VERSION,
     Cassette,
@@ -442,6 +442,22 @@ class Recording:
         if problems:
             raise AssertionError("\n".join(problems))
 
+    def _note_child_call(
+        self, request: children.ChildRequest, response: children.ChildResponse, url: str
+    ) -> None:
+        """A child's call, in ``calls`` and ``responses`` as this process's own calls are."""
+        from botocore.awsrequest import HeadersDict
+
+        operation = model.operation_for_request(request.method, url)
+        if operation is None:
+            return
+        params = matching.request_params(operation, request.method, url, request.body)
+        params.pop("(method)", None)
+        output = model.service_model().operation_model(operation).output_shape
+        raw = {"status_code": response.status, "headers": HeadersDict(response.headers)}
+        parsed = model.response_parser().parse({**raw, "body": response.body}, output)
+        self._log.note(Call(operation, params), parsed)
+
     def _keep_request(self, request: Any) -> Any:
         if not is_emr_containers(request.headers, request.uri):
             return None  # not recorded; vcrpy lets it through to the network
@@ -513,6 +529,7 @@ def record(
     scrubber: Scrubber | None = None,
     region: str | None = None,
     skip_sleep: bool = False,
+    subprocesses: bool = False,
 ) -> Iterator[Recording]:
     """Record every emr-containers call made inside the block into ``path``.
 
@@ -529,6 +546,11 @@ def record(
     was called or the block raised (the previous cassette, if any, stays as it was).
     A write that fails (:class:`LeakError`, :class:`CassetteWriteError` for a file
     system error or a scrub rule that raised) raises on exit, after HTTP is unpatched.
+
+    With ``subprocesses``, child processes started inside the block send their
+    emr-containers calls through this process (:mod:`replay_jobrun.children`), which
+    signs them with its own credentials, sends them on to ``endpoint_url`` (or AWS)
+    and records them into the same cassette, in the order they happened.
     """
     import vcr
 
@@ -570,6 +592,14 @@ def record(
         if skip_sleep:
             local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
             stack.enter_context(sleeps_skipped(recording.slept, skip=local))
+        if subprocesses:
+            forwarder = children.Forwarder(
+                endpoint_url, region=region, on_exchange=recording._note_child_call
+            )
+            stack.callback(forwarder.close)
+            broker = stack.enter_context(children.children_served(forwarder, offline=False))
+            # Runs before the broker raises the error a child was answered with: no cassette.
+            stack.callback(_discard_if, recording, broker.errors)
         try:
             yield recording
         except BaseException:
@@ -578,3 +608,8 @@ def record(
             raise
     if recording.error is not None:
         raise recording.error
+
+
+def _discard_if(recording: Recording, errors: list[Any]) -> None:
+    if errors:
+        recording.discard()

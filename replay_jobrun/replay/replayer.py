@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .. import model, options
+from .. import children, model, options
 from ..cassette.format import Cassette, Interaction, load_cassette
 from ..cassette.parsed import ParsedResponse, parsed_calls
 from ..cassette.retries import unrecorded_retries
@@ -401,6 +401,31 @@ class Replay:
             self._next += 1
             self._served.update(self._parsed[index].interactions)
 
+    def _answer_child(self, request: children.ChildRequest) -> children.ChildResponse:
+        """A child process's request (``subprocesses=True``), served from the same queue,
+        matched and accounted for as this process's own calls are."""
+        url = f"https://{model.SERVICE_NAME}.{self.region or 'us-east-1'}.amazonaws.com"
+        url += request.target
+        operation = model.operation_for_request(request.method, url)
+        if operation is None:
+            raise UnexpectedCallError(
+                path=self.path,
+                index=self._next,
+                actual=f"{request.method} {request.target} (a child process)",
+                expected="no emr-containers operation has that method and path",
+                fix=RERECORD_HINT,
+            )
+        params = matching.request_params(operation, request.method, url, request.body)
+        params.pop("(method)", None)
+        self._calls.append(Call(operation, params))
+        index = self._peek(operation)
+        self._consume(
+            index, operation, {"method": request.method, "url": url, "body": request.body}
+        )
+        recorded = self.loaded.interactions[index].response
+        headers = [(name, value) for name, values in recorded.headers.items() for value in values]
+        return children.ChildResponse(recorded.status, headers, recorded.decoded_body())
+
 
 _PACKAGE = __name__.partition(".")[0]
 
@@ -451,6 +476,7 @@ def replay(
     unknown_fields: str = "fail",
     allowed_hosts: Sequence[str] = (),
     mode: str = "none",
+    subprocesses: bool = False,
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client in the process while the block runs.
 
@@ -472,6 +498,10 @@ def replay(
     ``Replay.slept``), so pollers replay in milliseconds; other threads sleep as usual. Response fields the installed botocore does not know raise
     :class:`UnknownFieldsError` unless ``unknown_fields="drop"``, which replays
     without them and warns (:class:`UnknownFieldsWarning`).
+
+    With ``subprocesses``, child processes started inside the block are served from
+    the same queue (:mod:`replay_jobrun.children`): their emr-containers calls are
+    matched and answered as this process's are, and their other AWS calls refused.
     """
     loaded = cassette if isinstance(cassette, Cassette) else load_cassette(cassette)
     session = Replay(
@@ -501,6 +531,15 @@ def replay(
         stack.enter_context(intercept_clients(policy))
         if skip_sleep:
             stack.enter_context(sleeps.sleeps_skipped(session.slept))
+        if subprocesses:
+            stack.enter_context(
+                children.children_served(
+                    session._answer_child,
+                    offline=True,
+                    region=session.region,
+                    permitted=network.permitted,
+                )
+            )
         yield session
 
 
