@@ -187,8 +187,8 @@ def recorded(pytester: pytest.Pytester, moto_url: str) -> pytest.Pytester:
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "wrote *test_the_cli_polls_its_job_to_the_end.yaml (6 interactions*",
-            "wrote *test_calls_of_the_test_and_of_its_children_interleave_in_order.yaml "
+            "wrote *test_the_cli_polls_its_job_to_the_end.jobrun.yaml (6 interactions*",
+            "wrote *test_calls_of_the_test_and_of_its_children_interleave_in_order.jobrun.yaml "
             "(5 interactions*",
         ]
     )
@@ -201,7 +201,7 @@ def test_a_cli_run_as_a_child_is_recorded_then_replayed_offline(
     from replay_jobrun import load_cassette
 
     cassettes = recorded.path / "cassettes" / "test_cli"
-    cassette = load_cassette(cassettes / "test_the_cli_polls_its_job_to_the_end.yaml")
+    cassette = load_cassette(cassettes / "test_the_cli_polls_its_job_to_the_end.jobrun.yaml")
     assert [i.operation for i in cassette.interactions] == [
         "CreateVirtualCluster",
         "StartJobRun",
@@ -210,10 +210,10 @@ def test_a_cli_run_as_a_child_is_recorded_then_replayed_offline(
         "CancelJobRun",
         "DescribeJobRun",
     ]
-    text = (cassettes / "test_the_cli_polls_its_job_to_the_end.yaml").read_text()
+    text = (cassettes / "test_the_cli_polls_its_job_to_the_end.jobrun.yaml").read_text()
     for secret in (moto_url, "127.0.0.1", TEST_ACCESS_KEY, TEST_SESSION_TOKEN, MOTO_ACCOUNT):
         assert secret not in text
-    assert scan_file(cassettes / "test_the_cli_polls_its_job_to_the_end.yaml") == []
+    assert scan_file(cassettes / "test_the_cli_polls_its_job_to_the_end.jobrun.yaml") == []
 
     _offline(recorded, monkeypatch)
     replayed = recorded.runpytest("-p", "no:cacheprovider")
@@ -232,8 +232,8 @@ def test_clients_of_this_process_keep_the_endpoint_the_environment_gave_them(
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "wrote *test_the_cli_polls_its_job_to_the_end.yaml (6 interactions*",
-            "wrote *test_calls_of_the_test_and_of_its_children_interleave_in_order.yaml "
+            "wrote *test_the_cli_polls_its_job_to_the_end.jobrun.yaml (6 interactions*",
+            "wrote *test_calls_of_the_test_and_of_its_children_interleave_in_order.jobrun.yaml "
             "(5 interactions*",
         ]
     )
