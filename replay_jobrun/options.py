@@ -36,8 +36,9 @@ class CassetteOptions:
       environment variable still win).
     - ``allow_unused``: do not fail when recorded responses are left unused.
     - ``skip_sleep``: ``time.sleep`` returns at once while replaying (pollers).
-    - ``ignore_params``: params (dotted paths for nested ones) not compared with
-      the recording, e.g. a ``createdAfter`` computed from the clock.
+    - ``ignore_params``: params not compared with the recording, e.g. a
+      ``createdAfter`` computed from the clock; paths as a mismatch prints them, with
+      wildcards (``tags.*``, ``args[*]``, ``properties['spark.*']``).
     - ``match_requests``: compare live requests with the recording at all.
     - ``region``: region of the fixture's own ``.client`` and of clients created
       without one.
@@ -45,6 +46,8 @@ class CassetteOptions:
       botocore does not know (default: the ``jobrun_unknown_fields`` ini option).
     - ``allowed_hosts``: hosts the test may reach while replaying, besides loopback
       (added to the ``jobrun_allowed_hosts`` ini option and ``--jobrun-allowed-hosts``).
+    - ``strict_order``: serve responses in recorded order across all calls, instead
+      of each call the earliest unused interaction its request matches.
     """
 
     name: str | None = None
@@ -56,6 +59,7 @@ class CassetteOptions:
     region: str | None = None
     unknown_fields: str | None = None
     allowed_hosts: tuple[str, ...] = ()
+    strict_order: bool = False
 
 
 # A host name or an IP address: no scheme, port, path or white space.
@@ -159,6 +163,7 @@ def _marker_signature(
     region: str | None = None,
     unknown_fields: str | None = None,
     allowed_hosts: Sequence[str] = (),
+    strict_order: bool = False,
 ) -> CassetteOptions:
     if record_mode is not None and record_mode not in RECORD_MODES:
         raise ConfigError(
@@ -182,6 +187,7 @@ def _marker_signature(
         allowed_hosts=allowed_hosts_value(
             allowed_hosts, "@pytest.mark.jobrun_cassette(allowed_hosts=...)"
         ),
+        strict_order=bool(strict_order),
     )
 
 

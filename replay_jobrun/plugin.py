@@ -200,7 +200,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(name_or_path=None, *, record_mode=None, allow_unused=False, skip_sleep=False, "
         "ignore_params=(), match_requests=True, region=None, unknown_fields=None, "
-        "allowed_hosts=()): cassette and "
+        "allowed_hosts=(), strict_order=False): cassette and "
         "replay options "
         "of the jobrun_replay fixture.",
     )
@@ -320,6 +320,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 unknown_fields=unknown_fields,
                 allowed_hosts=(*state.allowed_hosts(config), *opts.allowed_hosts),
                 mode=mode,
+                strict_order=opts.strict_order,
             ) as replaying:
                 yield replaying
             state.replayed += 1
