@@ -340,6 +340,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             scrubber=state.scrubber(config),
             region=opts.region,
             skip_sleep=opts.skip_sleep,
+            ignore_params=opts.ignore_params,
         ) as recording:
             state.recorded.append(recording)
             yield recording

@@ -33,8 +33,8 @@ from ..cassette.format import (
     write_atomic,
 )
 from ..clients import Call, CallLog, ClientPolicy, intercept_clients
-from ..errors import CassetteFormatError, ConfigError, LeakError
-from ..replay import matching
+from ..errors import CassetteFormatError, ConfigError, IgnoreParamsError, LeakError
+from ..replay import matching, paths
 from ..replay.network import is_loopback
 from ..replay.sleeps import sleeps_skipped
 from ..scrub.scan import scan_cassette
@@ -272,6 +272,8 @@ class Recording:
     scrubbed: an assertion on their live values passes now and fails on replay."""
     previous: Cassette | None = None
     """The cassette this recording replaces, as it was before (``all``, ``new_episodes``)."""
+    ignore_params: tuple[str, ...] = ()
+    """Paths vcrpy's matcher leaves out when it looks for a recorded request (``new_episodes``)."""
     _log: CallLog = field(default_factory=CallLog, init=False)
     _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
     _client: Any = field(default=None, init=False, repr=False)
@@ -332,6 +334,7 @@ class Recording:
             (recorded.method, recorded.uri, recorded.body),
             (live.method, live.uri, live.body),
             self.scrubber.scrub_live,
+            self.ignore_params,
         )
         if problems:
             raise AssertionError("\n".join(problems))
@@ -347,6 +350,29 @@ class Recording:
 
 
 @contextlib.contextmanager
+def _no_global_reset() -> Iterator[None]:
+    """While recording, vcrpy's ``force_reset`` resets nothing: other threads lose no call.
+
+    vcrpy's stubs build, connect and send each real connection inside
+    ``vcr.patch.force_reset()``, which puts the real connection classes back on
+    urllib3's and botocore's pools *for the whole process* while it runs. A
+    connection another thread opens meanwhile is a real one: its exchange never
+    reaches the cassette (8 threads x 5 calls kept 20-30 of 40) and goes to the
+    network unseen. The stubs name what they build directly (``self._baseclass``,
+    ``self.real_connection``) and never look up a patched class, so the reset buys
+    nothing; ``force_reset`` is looked up on ``vcr.patch`` at each use.
+    """
+    import vcr.patch
+
+    original = vcr.patch.force_reset
+    vcr.patch.force_reset = contextlib.nullcontext
+    try:
+        yield
+    finally:
+        vcr.patch.force_reset = original
+
+
+@contextlib.contextmanager
 def record(
     path: str | os.PathLike[str],
     *,
@@ -355,6 +381,7 @@ def record(
     scrubber: Scrubber | None = None,
     region: str | None = None,
     skip_sleep: bool = False,
+    ignore_params: Sequence[str] = (),
 ) -> Iterator[Recording]:
     """Record every emr-containers call made inside the block into ``path``.
 
@@ -376,7 +403,17 @@ def record(
         endpoint_url=endpoint_url,
         scrubber=scrubber or Scrubber(),
         region=region,
+        ignore_params=tuple(ignore_params),
     )
+    bad = paths.check(recording.ignore_params, ())  # any operation may be recorded
+    if bad:
+        raise IgnoreParamsError(
+            path=recording.path,
+            problems="\n".join(
+                f"  {text!r}:\n" + "\n".join(f"    {line}" for line in lines) for text, lines in bad
+            ),
+            syntax=paths.SYNTAX,
+        )
     if recording.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) and recording.path.is_file():
         # Kept for drift: the file is overwritten on exit. A broken old file does not
         # stop "all" from replacing it; it just has nothing to compare with.
@@ -399,6 +436,7 @@ def record(
     )
     with contextlib.ExitStack() as stack:
         stack.enter_context(intercept_clients(policy))
+        stack.enter_context(_no_global_reset())
         stack.enter_context(recorder.use_cassette(str(recording.path)))
         if skip_sleep:
             local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
