@@ -130,8 +130,8 @@ class IgnoreParamsError(ConfigError):
     """An ``ignore_params`` path that is malformed or names nothing in the cassette's requests."""
 
     fmt = (
-        "{path}: ignore_params path(s) that name nothing in the requests of this cassette's "
-        "operations:\n{problems}\n"
+        "{path}: ignore_params path(s) that name nothing in the requests of the operations "
+        "they apply to (the cassette's, or any while recording):\n{problems}\n"
         "Paths are written as a mismatch message prints them: {syntax}.\n"
         "Fix: correct the path (copy it from the mismatch message), or remove it."
     )

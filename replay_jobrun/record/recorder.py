@@ -394,6 +394,10 @@ def record(
     to that endpoint (a moto server, LocalStack). On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
     was called or the block raised (the previous cassette, if any, stays as it was).
+    Calls from any number of threads are all recorded. ``ignore_params`` (paths as
+    replay takes them) are left out when vcrpy looks for a recorded request
+    (``new_episodes``); a path no emr-containers operation has raises
+    :class:`IgnoreParamsError` before anything is recorded.
     """
     import vcr
 

@@ -191,10 +191,11 @@ def _shape_problem(steps: tuple[Step, ...], shape: Any, where: str) -> str | Non
                     f"its members: {', '.join(members) or 'none'}"
                 )
             return _shape_problem(rest, members[step.key], _joined(where, step.key))
-        chosen = [name for name in members if step.every or step.pattern.fullmatch(name)]  # type: ignore[union-attr]
-        inner = [_shape_problem(rest, members[name], _joined(where, name)) for name in chosen]
+        pattern = step.pattern
+        chosen = [name for name in members if pattern is None or pattern.fullmatch(name)]
         if not chosen:
             return f"{here} has no member that matches; its members: {', '.join(members)}"
+        inner = [_shape_problem(rest, members[name], _joined(where, name)) for name in chosen]
         return None if any(problem is None for problem in inner) else inner[0]
     if type_name == "map":
         if step.index is not None:

@@ -232,22 +232,27 @@ def test_threads_with_different_params_each_get_their_own_in_their_order(
 
 
 def test_threads_asking_the_same_never_get_the_same_interaction(tmp_path: Path) -> None:
+    # Two groups of 4 threads, each group polling one job: within a group the params are
+    # the same, so only the atomic reservation keeps two threads from one response.
     threads, calls = 8, 25
-    recorded = [_describe("same", "RUNNING", serial=i) for i in range(threads * calls)]
+    recorded = [_describe("ab"[i % 2], "RUNNING", serial=i) for i in range(threads * calls)]
     with replay(_cassette(tmp_path, *recorded)) as replaying:
         client = _client()
 
-        def work(_: int) -> list[int]:
-            return [
-                int(client.describe_job_run(virtualClusterId="vc1", id="same")["jobRun"]["name"])
-                for _ in range(calls)
-            ]
+        def work(n: int) -> list[tuple[str, int]]:
+            seen = []
+            for _ in range(calls):
+                run = client.describe_job_run(virtualClusterId="vc1", id="ab"[n % 2])["jobRun"]
+                seen.append((run["id"], int(run["name"])))
+            return seen
 
         results = _in_threads(threads, work)
-    served = sorted(serial for seen in results for serial in seen)
-    assert served == list(range(threads * calls))  # each once: the reservation is atomic
-    for seen in results:
-        assert seen == sorted(seen)  # a thread's later call never gets an earlier response
+    served = sorted(serial for seen in results for _, serial in seen)
+    assert served == list(range(threads * calls))  # each once
+    for n, seen in enumerate(results):
+        assert {job for job, _ in seen} == {"ab"[n % 2]}  # its own job's responses
+        serials = [serial for _, serial in seen]
+        assert serials == sorted(serials)  # a later call never gets an earlier response
     assert replaying.unused() == []
 
 
