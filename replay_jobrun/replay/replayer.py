@@ -145,6 +145,7 @@ class _ClientStub:
         self._replay._calls.append(Call(model.name, fresh_copy(params)))
 
     def _stage(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        __tracebackhide__ = True  # a no-match error points at the test's call, not here
         position = self._replay._choose(model.name, params)
         queue = self._stubber._queue
         # Left by a call of this thread that failed after staging (an error raised by
@@ -353,6 +354,7 @@ class Replay:
 
     def _choose(self, operation: str, request: dict[str, Any]) -> int:
         """Reserve the position that answers this call: atomically, never twice."""
+        __tracebackhide__ = True
         if self.strict_order:
             return self._choose_in_order(operation, request)
         live = self._live(operation, request)
@@ -398,6 +400,7 @@ class Replay:
         return params
 
     def _choose_in_order(self, operation: str, request: dict[str, Any]) -> int:
+        __tracebackhide__ = True
         with self._lock:
             position = self._next
         if position >= len(self._parsed):
