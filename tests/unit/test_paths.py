@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import vcr.request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from replay_jobrun.cassette.format import Cassette, Interaction, RecordedRequest, RecordedResponse
 from replay_jobrun.errors import ConfigError, IgnoreParamsError
@@ -278,3 +281,46 @@ def test_the_recorders_vcrpy_matcher_leaves_out_ignored_paths(tmp_path: Path) ->
         tmp_path / "c.yaml", RecordMode.NEW_EPISODES, scrubber=scrubber, ignore_params=("tags.*",)
     )
     lenient._matches(live, recorded)  # no AssertionError: vcrpy plays the recorded response
+
+
+# --- any printed path, ignored, removes exactly its difference ------------------------------
+
+_keys = st.one_of(
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True),
+    st.text(min_size=0, max_size=10),  # dots, quotes, backslashes, spaces, anything
+)
+_PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # the names of params
+_leaves = st.one_of(st.text(max_size=5), st.integers(), st.booleans(), st.none())
+_trees = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3),
+        st.dictionaries(_keys, inner, min_size=1, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _leaf_paths(tree: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(tree, dict):
+        return [p for key, value in tree.items() for p in _leaf_paths(value, (*path, key))]
+    if isinstance(tree, list):
+        return [p for index, value in enumerate(tree) for p in _leaf_paths(value, (*path, index))]
+    return [path]
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree=st.dictionaries(_keys.filter(_PARAM.fullmatch), _trees, min_size=1), data=st.data())
+def test_the_path_a_difference_prints_ignores_exactly_that_difference(
+    tree: dict[str, Any], data: st.DataObject
+) -> None:
+    leaf = data.draw(st.sampled_from(_leaf_paths(tree)))
+    changed = json.loads(json.dumps(tree))
+    target = changed
+    for key in leaf[:-1]:
+        target = target[key]
+    target[leaf[-1]] = ["a value no generated leaf has"]
+    (line,) = differences(tree, changed)
+    printed = line.strip().split(": recorded ", 1)[0]
+    assert differences(without(tree, [printed]), without(changed, [printed])) == []
+    assert without(tree, [printed]) == without(changed, [printed])
