@@ -109,15 +109,12 @@ def write_cassette(path: Path, states: list[str]) -> None:
 
 
 def strip_metadata(path: Path) -> None:
-    """Drop the cassette-level ``metadata`` block, as a cassette recorded by pytest-recording.
-
-    pytest-recording 0.14 cannot load a cassette with one under vcrpy >= 9
-    (its persister unpacks exactly two lists), so D replays it without.
-    """
+    """Drop replay_jobrun's block, as in a cassette recorded by pytest-recording."""
     import yaml
     from vcr.serializers import yamlserializer
 
     data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data.pop("replay_jobrun", None)
     data.pop("metadata", None)
     path.write_text(yamlserializer.serialize(data))
 

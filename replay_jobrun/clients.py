@@ -6,8 +6,15 @@ has its own emitter. ``Session.create_client`` is the one call that
 through, so this module wraps that single method while a recording or a
 replay is active; everything after that (Stubber, call log) uses the
 client's own event system. A client made before (at import time, in a session
-fixture) is reached where every client's every call goes,
-``BaseClient._make_api_call``: it is handed over on its first call.
+fixture, in another thread, inside a library that caches it) is reached where
+every client's every call goes, ``BaseClient._make_api_call``: it is handed
+over on its first call, and left as it was when interception ends. A built
+client cannot be rebuilt for another endpoint, so while recording an adopted
+client is redirected per request, before signing (``before-sign``): the
+signature is computed for the host the request goes to. aiobotocore, when
+installed, is reached at its own two places: ``AioSession._create_client`` and
+``AioBaseClient._make_api_call`` (coroutines); its clients take the same
+synchronous event handlers.
 
 Replayed clients are built "offline": their HTTP transport refuses to send
 (the Stubber answers every call, so a request that reaches it is a bug), which
@@ -26,12 +33,16 @@ import contextlib
 import contextvars
 import copy
 import functools
+import importlib
+import importlib.util
 import inspect
 import threading
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from . import model
 from .errors import NetworkBlockedError
@@ -58,7 +69,8 @@ class ClientPolicy:
     # Replay: clients never send; they share replay_jobrun's parsed model data.
     offline: bool = False
     # Also hand over clients created before interception began (at import time, in a
-    # session fixture, inside a library that caches its client), on their first call.
+    # session fixture, inside a library that caches its client), on their first call;
+    # with endpoint_url, their requests are redirected there until interception ends.
     adopt_existing: bool = False
     # Told of every call of a client of another service (with adopt_existing); raises
     # to stop it. Replay: nothing else leaves the process.
@@ -135,20 +147,34 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
     signature = _signature(original)
     handed: weakref.WeakSet[Any] = weakref.WeakSet()  # clients on_client has seen
 
+    def prepare(session: Any, arguments: dict[str, Any]) -> bool:
+        """Adjust a create_client call's arguments; True if it builds an emr-containers client."""
+        if arguments.get("service_name") != SERVICE_NAME:
+            if policy.offline:
+                # Replay: an s3 or logs client beside the emr-containers one is built without
+                # looking for a region or credentials (no ~/.aws, no instance metadata); its
+                # calls are refused by on_other_call, not by a failed credential look-up.
+                _built_offline_friendly(session, arguments, policy)
+            return False
+        if policy.endpoint_url is not None:
+            arguments["endpoint_url"] = policy.endpoint_url
+        _built_offline_friendly(session, arguments, policy)
+        return True
+
+    def hand_over(client: Any, secret: str | None) -> None:
+        if policy.on_secret_key is not None and secret and secret != FAKE_SECRET_KEY:
+            policy.on_secret_key(secret)
+        with _lock:
+            handed.add(client)
+        policy.on_client(client)
+
     def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(self, *args, **kwargs)
         arguments = bound.arguments
-        if arguments.get("service_name") != SERVICE_NAME:
+        if not prepare(self, arguments):
             if not policy.offline:
                 return original(self, *args, **kwargs)
-            # Replay: an s3 or logs client beside the emr-containers one is built without
-            # looking for a region or credentials (no ~/.aws, no instance metadata); its
-            # calls are refused by on_other_call, not by a failed credential look-up.
-            _built_offline_friendly(self, arguments, policy)
             return original(*bound.args, **bound.kwargs)
-        if policy.endpoint_url is not None:
-            arguments["endpoint_url"] = policy.endpoint_url
-        _built_offline_friendly(self, arguments, policy)
         if policy.offline:
             _share_data_loader(self)
             token = _building_offline.set(True)
@@ -159,22 +185,67 @@ def intercept_clients(policy: ClientPolicy) -> Iterator[None]:
             _share_event_aliases(client)
         else:
             client = original(*bound.args, **bound.kwargs)
+        secret = None
         if policy.on_secret_key is not None:
             secret = arguments.get("aws_secret_access_key") or _session_secret_key(self)
-            if secret and secret != FAKE_SECRET_KEY:
-                policy.on_secret_key(secret)
-        with _lock:
-            handed.add(client)
-        policy.on_client(client)
+        hand_over(client, secret)
         return client
 
     with contextlib.ExitStack() as patches:
         patches.enter_context(_patched(botocore.session.Session, "create_client", create_client))
         if policy.offline:
             _patch_offline_building(patches)
+        aio = _aiobotocore()
+        if aio is not None:
+            _patch_aio_creation(patches, aio, prepare, hand_over)
         if policy.adopt_existing:
             _patch_first_calls(patches, policy, handed)
         yield
+
+
+@functools.cache
+def _aiobotocore() -> Any | None:
+    """aiobotocore's modules if it is installed (its clients are reached too), else None.
+
+    Imported on the first cassette, not on the first aiobotocore client: code that
+    imports it inside the test (Airflow's triggers do) must be reached all the same.
+    """
+    if importlib.util.find_spec("aiobotocore") is None:
+        return None
+    try:
+        client = importlib.import_module("aiobotocore.client")
+        session = importlib.import_module("aiobotocore.session")
+    except ImportError:  # pragma: no cover - an aiobotocore its botocore cannot load
+        return None
+    return types.SimpleNamespace(AioBaseClient=client.AioBaseClient, AioSession=session.AioSession)
+
+
+def _patch_aio_creation(
+    patches: contextlib.ExitStack,
+    aio: Any,
+    prepare: Callable[[Any, dict[str, Any]], bool],
+    hand_over: Callable[[Any, str | None], None],
+) -> None:
+    """aiobotocore's sessions build clients in a coroutine of their own: wrap it as create_client.
+
+    Replayed aiobotocore clients keep their own transport: the Stubber answers before
+    anything is sent, and the network guard stands behind it.
+    """
+    original = aio.AioSession._create_client
+    signature = _signature(original)
+
+    async def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        if not prepare(self, bound.arguments):
+            return await original(*bound.args, **bound.kwargs)
+        client = await original(*bound.args, **bound.kwargs)
+        secret = bound.arguments.get("aws_secret_access_key") or _client_secret_key(
+            client, load=False
+        )
+        hand_over(client, secret)
+        return client
+
+    patches.enter_context(_patched(aio.AioSession, "_create_client", create_client))
 
 
 def _patch_first_calls(
@@ -183,28 +254,108 @@ def _patch_first_calls(
     """Hand an emr-containers client made before interception to ``on_client`` on its first call.
 
     Every operation of every botocore client goes through ``BaseClient._make_api_call``,
-    whoever built the client and whenever: the one place that reaches them all.
+    whoever built the client, in whichever thread, and whenever: the one place that
+    reaches them all. With ``policy.endpoint_url`` the client is redirected there
+    until interception ends.
     """
     from botocore.client import BaseClient
 
     make_api_call = BaseClient._make_api_call
-
     on_other_call = policy.on_other_call
+    redirected: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def adopt(client: Any, *, load: bool) -> None:
+        if policy.endpoint_url is not None:
+            _redirect(client, policy.endpoint_url)
+            redirected.add(client)
+        if policy.on_secret_key is not None:
+            # An adopted client signs with its own credentials, not the session's.
+            secret = _client_secret_key(client, load=load)
+            if secret and secret != FAKE_SECRET_KEY:
+                policy.on_secret_key(secret)
+        policy.on_client(client)
+
+    def reach(client: Any, operation_name: str, *, load: bool) -> None:
+        __tracebackhide__ = True
+        if client.meta.service_model.service_name == SERVICE_NAME:
+            # Handed over under the lock, marked only once wired: a second thread's
+            # first call on the same client waits rather than going out unwired.
+            with _lock:
+                if client not in handed:
+                    adopt(client, load=load)
+                    handed.add(client)
+        elif on_other_call is not None:
+            on_other_call(client, operation_name)
 
     def first_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
         __tracebackhide__ = True
         if self not in handed:
-            if self.meta.service_model.service_name == SERVICE_NAME:
-                with _lock:
-                    adopt = self not in handed
-                    handed.add(self)
-                if adopt:
-                    policy.on_client(self)
-            elif on_other_call is not None:
-                on_other_call(self, operation_name)
+            reach(self, operation_name, load=not policy.offline)
         return make_api_call(self, operation_name, api_params)
 
+    aio = _aiobotocore()
+    if aio is not None:
+        aio_make_api_call = aio.AioBaseClient._make_api_call
+
+        async def first_aio_call_adopts(self: Any, operation_name: str, api_params: Any) -> Any:
+            __tracebackhide__ = True
+            if self not in handed:
+                # aiobotocore's credentials load in coroutines: read what they hold.
+                reach(self, operation_name, load=False)
+            return await aio_make_api_call(self, operation_name, api_params)
+
+        patches.enter_context(_patched(aio.AioBaseClient, "_make_api_call", first_aio_call_adopts))
+
+    def restore() -> None:
+        for client in list(redirected):
+            client.meta.events.unregister(f"before-sign.{SERVICE_NAME}", unique_id=_REDIRECT_ID)
+
+    patches.callback(restore)
     patches.enter_context(_patched(BaseClient, "_make_api_call", first_call_adopts))
+
+
+_REDIRECT_ID = "replay-jobrun-redirect"
+
+
+def _redirect(client: Any, endpoint_url: str) -> None:
+    """Send every request of a built ``client`` to ``endpoint_url``, signed for that host.
+
+    ``before-sign`` runs after the request URL is resolved and before the signature
+    (which covers the host) is computed, on every attempt of every call.
+    """
+    target = urlsplit(endpoint_url)
+    prefix = target.path.rstrip("/")
+    own_prefix = urlsplit(client.meta.endpoint_url).path.rstrip("/")
+
+    def to_endpoint(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        path = parts.path
+        if own_prefix and path.startswith(own_prefix):
+            path = path[len(own_prefix) :]
+        request.url = urlunsplit(
+            (target.scheme, target.netloc, prefix + path, parts.query, parts.fragment)
+        )
+
+    client.meta.events.register_first(
+        f"before-sign.{SERVICE_NAME}", to_endpoint, unique_id=_REDIRECT_ID
+    )
+
+
+def _client_secret_key(client: Any, *, load: bool) -> str | None:
+    """The secret access key a built client signs with.
+
+    ``load=False`` reads only what its credentials already hold: a refresh (an
+    assume-role, a metadata request) is a network call replay must not make.
+    """
+    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+    if credentials is None:
+        return None
+    if load:
+        secret = credentials.get_frozen_credentials().secret_key
+    else:
+        held = vars(credentials)
+        secret = held.get("secret_key") or held.get("_secret_key")
+    return str(secret) if secret else None
 
 
 def _built_offline_friendly(session: Any, arguments: dict[str, Any], policy: ClientPolicy) -> None:
@@ -342,8 +493,10 @@ class CallLog:
     responses: list[dict[str, Any]] = field(default_factory=list, repr=False)
     answered: list[str] = field(default_factory=list, repr=False)
     """The operation of each entry of ``responses``."""
+    _clients: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet, repr=False)
 
     def attach(self, client: Any) -> None:
+        """Log the calls and responses of ``client`` until :meth:`detach_all`."""
         events = client.meta.events
         events.register_first(
             "before-parameter-build.emr-containers.*",
@@ -353,6 +506,19 @@ class CallLog:
         events.register_last(
             "after-call.emr-containers.*", self._on_response, unique_id="replay-jobrun-responses"
         )
+        with _lock:
+            self._clients.add(client)
+
+    def detach_all(self) -> None:
+        """Log nothing more: a client that outlives the log is left as it was before."""
+        with _lock:
+            clients, self._clients = list(self._clients), weakref.WeakSet()
+        for client in clients:
+            events = client.meta.events
+            events.unregister(
+                "before-parameter-build.emr-containers.*", unique_id="replay-jobrun-calls"
+            )
+            events.unregister("after-call.emr-containers.*", unique_id="replay-jobrun-responses")
 
     def _on_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.calls.append(Call(model.name, copy.deepcopy(params)))

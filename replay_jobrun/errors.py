@@ -55,6 +55,15 @@ class LeakError(ReplayJobrunError):
     )
 
 
+class CassetteWriteError(ReplayJobrunError):
+    """Writing a recorded cassette failed (a file system error, a scrub rule that raised)."""
+
+    fmt = (
+        "Could not write {path}: {problem} (nothing was written; the previous file, if any, "
+        "is unchanged).\nFix: {fix}"
+    )
+
+
 class ReplayError(ReplayJobrunError, AssertionError):
     """The code under test asked for something the cassette does not hold.
 
@@ -118,6 +127,10 @@ class UnknownFieldsError(ReplayError):
 
 class UnknownFieldsWarning(UserWarning):
     """Replay dropped response fields the installed botocore does not know."""
+
+
+class LegacyCassetteNameWarning(UserWarning):
+    """A test's cassette was found under its name from before ``.jobrun.yaml`` and used."""
 
 
 class ConfigError(ReplayJobrunError, ValueError):

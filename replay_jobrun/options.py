@@ -280,6 +280,12 @@ def safe_file_name(name: str) -> str:
     return f"{cleaned[: MAX_FILE_NAME - _HASH_LENGTH - 1]}-{digest[:_HASH_LENGTH]}"
 
 
+# What ends a cassette file name the plugin makes from a test (or a bare marker) name:
+# never pytest-recording's default ("<test name>.yaml"), wherever both put their files.
+SUFFIX = ".jobrun.yaml"
+LEGACY_SUFFIX = ".yaml"
+
+
 def cassette_path(
     cassette_dir: Path,
     module_path: str,
@@ -290,20 +296,52 @@ def cassette_path(
 
     ``module_path`` is the test module relative to the rootdir
     (``tests/test_poll.py``); its cassettes go to
-    ``<cassette_dir>/tests/test_poll/<test name>.yaml``. A marker name
+    ``<cassette_dir>/tests/test_poll/<test name>.jobrun.yaml``. A marker name
     without ``/`` or suffix replaces the test name in that folder; one with a
     ``/`` or a ``.yaml``/``.yml`` suffix is a path relative to ``cassette_dir``
-    (or absolute), so several tests can share one cassette.
+    (or absolute), taken as it is (``.yaml`` added if it has no suffix), so
+    several tests can share one cassette.
+
+    The ``.jobrun.yaml`` ending keeps our files apart from pytest-recording's
+    (``<test name>.yaml``): for a module at the rootdir both plugins' default
+    folders are ``cassettes/<module>/``.
     """
-    module_dir = cassette_dir / PurePosixPath(module_path).with_suffix("")
-    if name_or_path is None:
-        return module_dir / f"{safe_file_name(test_name)}.yaml"
-    if "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
-        path = Path(name_or_path)
-        if path.suffix not in (".yaml", ".yml"):
-            path = path.with_name(path.name + ".yaml")
-        return path if path.is_absolute() else cassette_dir / path
-    return module_dir / f"{safe_file_name(name_or_path)}.yaml"
+    path = _explicit_path(cassette_dir, name_or_path)
+    if path is not None:
+        return path
+    return _module_dir(cassette_dir, module_path) / (
+        safe_file_name(name_or_path or test_name) + SUFFIX
+    )
+
+
+def legacy_cassette_path(
+    cassette_dir: Path,
+    module_path: str,
+    test_name: str,
+    name_or_path: str | None = None,
+) -> Path | None:
+    """Where :func:`cassette_path` put the same cassette before ``.jobrun.yaml``
+    (``<test name>.yaml``); None for a path given explicitly, which has not moved."""
+    if _explicit_path(cassette_dir, name_or_path) is not None:
+        return None
+    return _module_dir(cassette_dir, module_path) / (
+        safe_file_name(name_or_path or test_name) + LEGACY_SUFFIX
+    )
+
+
+def _module_dir(cassette_dir: Path, module_path: str) -> Path:
+    return cassette_dir / PurePosixPath(module_path).with_suffix("")
+
+
+def _explicit_path(cassette_dir: Path, name_or_path: str | None) -> Path | None:
+    if name_or_path is None or not (
+        "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+    ):
+        return None
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = path.with_name(path.name + ".yaml")
+    return path if path.is_absolute() else cassette_dir / path
 
 
 def record_command(nodeid: str, endpoint_url: str | None = None) -> str:

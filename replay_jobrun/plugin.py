@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from . import options
-from .errors import CassetteNotFoundError, ReplayJobrunError
+from .errors import CassetteNotFoundError, LegacyCassetteNameWarning, ReplayJobrunError
 
 if TYPE_CHECKING:
     from .drift.compare import IgnoreRule
@@ -262,6 +263,41 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         names.append("jobrun_replay")
 
 
+def _cassette_path(config: pytest.Config, node: pytest.Item, name: str | None) -> Path:
+    """The test's cassette: ``<name>.jobrun.yaml``, or the file of our own that it was
+    called before (``<name>.yaml``), used until renamed, with a warning that says how."""
+    where = (
+        Path(config.rootpath, str(config.getini("jobrun_cassette_dir"))),
+        node.path.relative_to(config.rootpath).as_posix(),
+        _test_name(node),
+        name,
+    )
+    path = options.cassette_path(*where)
+    legacy = options.legacy_cassette_path(*where)
+    if legacy is None or path.is_file() or not legacy.is_file():
+        return path
+    from .cassette.format import load_cassette
+
+    try:
+        ours = bool(load_cassette(legacy).metadata)
+    except (ReplayJobrunError, OSError, UnicodeDecodeError):
+        ours = False
+    if not ours:  # e.g. pytest-recording's cassette of the same test: not ours to take
+        return path
+    test_file, line, _ = node.reportinfo()
+    warnings.warn_explicit(  # shown at the test, not in the plugin
+        LegacyCassetteNameWarning(
+            f"{legacy}: replay_jobrun's cassette names now end in {options.SUFFIX} (so they "
+            f"never share a file with pytest-recording's); used under its old name this "
+            f"time. Rename it:\n    git mv {legacy} {path}"
+        ),
+        LegacyCassetteNameWarning,
+        filename=str(test_file),
+        lineno=(line or 0) + 1,
+    )
+    return legacy
+
+
 @pytest.fixture
 def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording]:
     """Replay (or record) this test's cassette for every emr-containers client it creates.
@@ -284,12 +320,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
         )
     except ReplayJobrunError as err:
         _fail(str(err))
-    path = options.cassette_path(
-        Path(config.rootpath, str(config.getini("jobrun_cassette_dir"))),
-        node.path.relative_to(config.rootpath).as_posix(),
-        _test_name(node),
-        opts.name,
-    )
+    path = _cassette_path(config, node, opts.name)
     endpoint = config.getoption("jobrun_endpoint_url") or os.environ.get(options.ENDPOINT_URL_ENV)
     action = options.choose_action(mode, path.is_file())
     state = config.stash[_state_key]
@@ -397,7 +428,13 @@ def pytest_terminal_summary(
     terminalreporter.section("jobrun cassettes")
     for recording in state.recorded:
         if recording.written is None:
-            reason = "the test did not pass" if not recording.keep else "no emr-containers call"
+            reason = (
+                "the write failed: see the test's error"
+                if recording.error is not None
+                else "the test did not pass"
+                if not recording.keep
+                else "no emr-containers call"
+            )
             terminalreporter.write_line(f"not written ({reason}): {recording.path}")
             continue
         scrubbed = ", ".join(

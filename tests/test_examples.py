@@ -311,7 +311,7 @@ def _newer_botocore_cassette(folder: Path) -> None:
     body["jobRun"]["exampleNewField"] = "added by a newer API"
     response["body"]["string"] = json.dumps(body, indent=2, sort_keys=True) + "\n"
     response["headers"]["Content-Length"] = [str(len(response["body"]["string"]))]
-    data["metadata"]["replay_jobrun"]["botocore"] = "9.99.0"
+    data["replay_jobrun"]["botocore"] = "9.99.0"
     target = folder / "cassettes/from-a-newer-botocore.yaml"
     target.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
@@ -319,7 +319,7 @@ def _newer_botocore_cassette(folder: Path) -> None:
 def _plain_vcrpy_cassette(folder: Path) -> None:
     """A real response as plain vcrpy records it: no metadata, credentials and real ids kept."""
     data = _real_cassette()
-    del data["metadata"]
+    del data["replay_jobrun"]
     interaction = data["interactions"][0]
     interaction["request"]["headers"] = {
         "Authorization": [

@@ -1,8 +1,10 @@
 """Load and save vcrpy cassettes: the format, the metadata block, atomic writes.
 
 A cassette on disk is plain vcrpy YAML (``version: 1`` + ``interactions``),
-so stock vcrpy and pytest-recording replay it. replay_jobrun adds a
-``metadata.replay_jobrun`` block that vcrpy carries along untouched, and
+so stock vcrpy and pytest-recording replay it. replay_jobrun adds a top-level
+``replay_jobrun`` block that vcrpy ignores (not under vcrpy's own ``metadata``
+key: from vcrpy 9.4 on, a cassette with ``metadata`` loads as three values,
+and pytest-recording 0.15's persister, expecting two, cannot load it), and
 writes files to be reviewed in pull requests: headers as text (never base64
 ``!!binary``), JSON bodies pretty-printed with sorted keys as YAML block
 literals, volatile headers dropped, so a re-recording's diff shows changed
@@ -36,6 +38,8 @@ _json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 VCR_FORMAT_VERSION = 1
 METADATA_KEY = "replay_jobrun"
+# Where older cassettes hold the block: under vcrpy's ``metadata`` (still read).
+LEGACY_METADATA_KEY = "metadata"
 # Bumped when the metadata block changes shape; load() migrates older ones.
 METADATA_VERSION = 1
 
@@ -251,29 +255,36 @@ _METADATA_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _metadata(raw: Any, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split the metadata block into (other tools' metadata, ours), checking our fields."""
+def _metadata(data: Mapping[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Other tools' metadata (vcrpy's ``metadata``) and our block, checking our fields.
+
+    Our block is the top-level ``replay_jobrun`` key; cassettes written before it moved
+    there hold it at ``metadata.replay_jobrun``, which is read when the top-level one
+    is absent (and written at the top level the next time the file is written).
+    """
     fix = (
-        f"fix or delete the 'metadata' block by hand ('metadata.{METADATA_KEY}' is rebuilt "
-        "when the cassette is re-recorded or re-scrubbed), or re-record the cassette"
+        f"fix or delete the '{METADATA_KEY}' block by hand (it is rebuilt when the "
+        "cassette is re-recorded or re-scrubbed), or re-record the cassette"
     )
-    if raw is None:
-        return {}, {}
+    name = METADATA_KEY
     try:
-        all_metadata = dict(_mapping(raw, "'metadata'"))
-        ours_raw = all_metadata.pop(METADATA_KEY, None)
+        raw = data.get(LEGACY_METADATA_KEY)
+        all_metadata = {} if raw is None else dict(_mapping(raw, f"'{LEGACY_METADATA_KEY}'"))
+        legacy = all_metadata.pop(METADATA_KEY, None)
+        ours_raw = data.get(METADATA_KEY)
+        if ours_raw is None and legacy is not None:
+            ours_raw, name = legacy, f"{LEGACY_METADATA_KEY}.{METADATA_KEY}"
         if ours_raw is None:
             return all_metadata, {}
-        ours = dict(_mapping(ours_raw, f"'metadata.{METADATA_KEY}'"))
+        ours = dict(_mapping(ours_raw, f"'{name}'"))
     except TypeError as err:
         raise CassetteFormatError(path=path, problem=str(err), fix=fix) from None
-    for name, (valid, shape) in _METADATA_FIELDS.items():
-        value = ours.get(name)
+    for field_name, (valid, shape) in _METADATA_FIELDS.items():
+        value = ours.get(field_name)
         if value is not None and not valid(value):
             raise CassetteFormatError(
                 path=path,
-                problem=f"'metadata.{METADATA_KEY}.{name}' must be {shape}, "
-                f"not {reprlib.repr(value)}",
+                problem=f"'{name}.{field_name}' must be {shape}, not {reprlib.repr(value)}",
                 fix=fix,
             )
     return all_metadata, ours
@@ -303,7 +314,7 @@ def parse_cassette(text: str, path: Path) -> Cassette:
             problem=f"vcrpy cassette format version {data.get('version')!r} is not supported",
             fix=f"re-record it, or migrate it with vcrpy's migration script to version {VCR_FORMAT_VERSION}",
         )
-    all_metadata, ours = _metadata(data.get("metadata"), path)
+    all_metadata, ours = _metadata(data, path)
     recorded_ops: list[str | None] = list(ours.get("operations") or [])
     interactions = []
     for index, raw in enumerate(data["interactions"]):
@@ -520,12 +531,11 @@ def to_vcr_dict(cassette: Cassette) -> dict[str, Any]:
         }
         for i in cassette.interactions
     ]
-    metadata = dict(cassette.foreign_metadata)
-    if cassette.metadata:
-        metadata[METADATA_KEY] = dict(cassette.metadata)
     document: dict[str, Any] = {"version": VCR_FORMAT_VERSION}
-    if metadata:
-        document["metadata"] = metadata
+    if cassette.metadata:
+        document[METADATA_KEY] = dict(cassette.metadata)
+    if cassette.foreign_metadata:  # another tool's, e.g. vcrpy's get_metadata(): kept as found
+        document[LEGACY_METADATA_KEY] = dict(cassette.foreign_metadata)
     document["interactions"] = interactions
     return document
 

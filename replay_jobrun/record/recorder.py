@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -33,9 +35,16 @@ from ..cassette.format import (
     write_atomic,
 )
 from ..clients import Call, CallLog, ClientPolicy, intercept_clients
-from ..errors import CassetteFormatError, ConfigError, IgnoreParamsError, LeakError
+from ..errors import (
+    CassetteFormatError,
+    CassetteWriteError,
+    ConfigError,
+    IgnoreParamsError,
+    LeakError,
+    ReplayJobrunError,
+)
 from ..replay import matching, paths
-from ..replay.network import is_loopback
+from ..replay.network import active_vcr_cassette, is_loopback
 from ..replay.sleeps import sleeps_skipped
 from ..scrub.scan import scan_cassette
 from ..scrub.scrubber import Scrubber, ScrubReport
@@ -220,6 +229,16 @@ class _Persister:
         recording = self._recording
         if not recording.keep:
             return
+        # vcrpy unpatches HTTP only after a save that returns: an error raised here would
+        # leave its patches on every later test (and a garbage collection would strip the
+        # next recording's). record() raises it once vcrpy has let go.
+        try:
+            self._save(Path(cassette_path), cassette_dict)
+        except Exception as err:  # raised again by record(), once unpatched
+            recording.error = _write_failure(Path(cassette_path), err)
+
+    def _save(self, cassette_path: Path, cassette_dict: dict[str, Any]) -> None:
+        recording = self._recording
         interactions = []
         for request, response in zip(
             cassette_dict["requests"], cassette_dict["responses"], strict=True
@@ -231,7 +250,7 @@ class _Persister:
         foreign = dict(cassette_dict.get("metadata") or {})
         foreign.pop("replay_jobrun", None)
         cassette = Cassette(
-            Path(cassette_path), tuple(interactions), recording._previous_metadata, foreign
+            cassette_path, tuple(interactions), recording._previous_metadata, foreign
         )
         recording.written, recording.report = write_scrubbed(
             cassette, recording.scrubber, region=recording.region, recorded_at=_now()
@@ -255,6 +274,41 @@ def _scrubbed_fields(recording: Recording) -> list[ScrubbedField]:
     return scrubbed_fields(live, recorded, report.distinct)
 
 
+_OS_FIXES = {
+    errno.ENAMETOOLONG: "the path is too long for the file system: give the cassette a shorter "
+    'name, e.g. @pytest.mark.jobrun_cassette("short-name")',
+    errno.ENOSPC: "free space on that disk, then record again",
+    errno.EDQUOT: "free space (the disk quota is used up), then record again",
+    errno.EEXIST: "a file stands where a folder of the path should be: move it away, or "
+    "record elsewhere (the jobrun_cassette_dir ini option or the marker's cassette path)",
+    errno.EACCES: "make the folder writable, or record elsewhere (jobrun_cassette_dir)",
+    errno.EPERM: "make the folder writable, or record elsewhere (jobrun_cassette_dir)",
+    errno.EROFS: "the file system is read-only: record elsewhere (jobrun_cassette_dir)",
+}
+_OS_FIXES[errno.ENOTDIR] = _OS_FIXES[errno.EEXIST]
+
+
+def _write_failure(path: Path, err: Exception) -> ReplayJobrunError:
+    """What a failed save says: ours as raised, an OSError or a scrub rule's error named."""
+    if isinstance(err, ReplayJobrunError):
+        return err.with_traceback(None)
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename and str(err.filename) != str(path) else ""
+        return CassetteWriteError(
+            path=path,
+            problem=f"{err.strerror or err}{where}",
+            fix=_OS_FIXES.get(
+                err.errno or 0, "check the path and the file system, then record again"
+            ),
+        )
+    return CassetteWriteError(
+        path=path,
+        problem=f"scrubbing it raised {type(err).__name__}: {err}",
+        fix="if it comes from a scrub rule of yours (a replacement function, the "
+        "pytest_jobrun_scrub_rules hook), fix the rule; then record again",
+    )
+
+
 @dataclass
 class Recording:
     """A recording in progress; what the ``jobrun_replay`` fixture exposes while recording."""
@@ -274,6 +328,8 @@ class Recording:
     """The cassette this recording replaces, as it was before (``all``, ``new_episodes``)."""
     ignore_params: tuple[str, ...] = ()
     """Paths vcrpy's matcher leaves out when it looks for a recorded request (``new_episodes``)."""
+    error: ReplayJobrunError | None = None
+    """Why the cassette could not be written (raised by :func:`record` on exit)."""
     _log: CallLog = field(default_factory=CallLog, init=False)
     _previous_metadata: dict[str, Any] = field(default_factory=dict, init=False)
     _client: Any = field(default=None, init=False, repr=False)
@@ -349,6 +405,58 @@ class Recording:
         return request
 
 
+def _is_mine(request: Any) -> bool:
+    return is_emr_containers(request.headers, request.uri)
+
+
+@functools.cache
+def _routing_cassette() -> type[Any]:
+    """vcrpy's Cassette that keeps emr-containers requests and routes every other one
+    to the cassette that was active when it was entered (pytest-recording's ``vcr``).
+
+    vcrpy sends each request to the innermost cassette only: without this, a test
+    using both plugins recorded its other traffic (S3, plain HTTP) into neither. The
+    methods overridden are the ones vcrpy's connection stubs call on their cassette.
+    """
+    from vcr.cassette import Cassette
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
+    class RoutingCassette(Cassette):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Entered before our patches go on: what is active now is the other tool's.
+            self._outer = active_vcr_cassette()
+
+        def _other(self, request: Any) -> Any:
+            return self._outer if self._outer is not None and not _is_mine(request) else None
+
+        def can_play_response_for(self, request: Any) -> Any:
+            outer = self._other(request)
+            if outer is None:
+                return super().can_play_response_for(request)
+            if outer.can_play_response_for(request):
+                return True
+            if outer.write_protected and outer.filter_request(request):
+                # What the outer cassette's own stub raises for a request it may not record.
+                raise CannotOverwriteExistingCassetteException(
+                    cassette=outer, failed_request=request
+                )
+            return False
+
+        def play_response(self, request: Any) -> Any:
+            outer = self._other(request)
+            return super().play_response(request) if outer is None else outer.play_response(request)
+
+        def append(self, request: Any, response: Any) -> None:
+            outer = self._other(request)
+            if outer is None:
+                super().append(request, response)
+            else:
+                outer.append(request, response)
+
+    return RoutingCassette
+
+
 @contextlib.contextmanager
 def _no_global_reset() -> Iterator[None]:
     """While recording, vcrpy's ``force_reset`` resets nothing: other threads lose no call.
@@ -390,14 +498,18 @@ def record(
     (a moto server or LocalStack moves a job when told, not with time), and are
     real against AWS.
 
-    ``endpoint_url`` sends every emr-containers client created inside the block
-    to that endpoint (a moto server, LocalStack). On exit the cassette is
+    ``endpoint_url`` sends every emr-containers call made inside the block to that
+    endpoint (a moto server, LocalStack): clients created inside it are built for
+    it, clients made before it (at import time, in a session fixture, cached by a
+    library) are redirected from their first call until the block ends. On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
     was called or the block raised (the previous cassette, if any, stays as it was).
     Calls from any number of threads are all recorded. ``ignore_params`` (paths as
     replay takes them) are left out when vcrpy looks for a recorded request
     (``new_episodes``); a path no emr-containers operation has raises
     :class:`IgnoreParamsError` before anything is recorded.
+    A write that fails (:class:`LeakError`, :class:`CassetteWriteError` for a file
+    system error or a scrub rule that raised) raises on exit, after HTTP is unpatched.
     """
     import vcr
 
@@ -437,11 +549,16 @@ def record(
         on_client=recording._log.attach,
         endpoint_url=endpoint_url,
         on_secret_key=recording.scrubber.learn_secret_key,
+        adopt_existing=True,
     )
     with contextlib.ExitStack() as stack:
+        stack.callback(recording._log.detach_all)
         stack.enter_context(intercept_clients(policy))
         stack.enter_context(_no_global_reset())
-        stack.enter_context(recorder.use_cassette(str(recording.path)))
+        # recorder.use_cassette() with our Cassette class: other traffic goes to any
+        # vcrpy cassette already active (pytest-recording's), not around it.
+        config = recorder.get_merged_config(path=str(recording.path))
+        stack.enter_context(_routing_cassette().use(**config))
         if skip_sleep:
             local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
             stack.enter_context(sleeps_skipped(recording.slept, skip=local))
@@ -451,3 +568,5 @@ def record(
             # A partial recording never replaces a good cassette.
             recording.discard()
             raise
+    if recording.error is not None:
+        raise recording.error

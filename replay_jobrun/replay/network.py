@@ -71,6 +71,30 @@ def permitted(host: str) -> bool:
     return all(guard.permits(host) for guard in guards)
 
 
+def active_vcr_cassette() -> Any:
+    """The vcrpy cassette active in the process (pytest-recording's ``vcr``), if any.
+
+    vcrpy patches each connection class with a subclass whose ``cassette`` is the
+    active cassette; the innermost one answers every request. It answers from its
+    file without a socket, so replay lets other services' calls reach it: what it
+    would send for real still meets the guard here.
+    """
+    import http.client
+
+    from botocore import awsrequest
+
+    for cls in (
+        awsrequest.AWSHTTPSConnectionPool.ConnectionCls,
+        awsrequest.AWSHTTPConnectionPool.ConnectionCls,
+        http.client.HTTPSConnection,
+        http.client.HTTPConnection,
+    ):
+        cassette = getattr(cls, "cassette", None)
+        if cassette is not None:
+            return cassette
+    return None
+
+
 def _refuse_unless_permitted(host: str) -> None:
     if not permitted(host):
         raise BlockedHostError(what=describe(host), host=host)

@@ -138,7 +138,7 @@ def test_new_episodes_keeps_recorded_interactions_and_appends_new_ones(
     assert len(first["interactions"]) == 1
     assert len(second["interactions"]) == 2
     assert second["interactions"][0] == first["interactions"][0]
-    assert second["metadata"]["replay_jobrun"]["operations"] == [
+    assert second["replay_jobrun"]["operations"] == [
         "CreateVirtualCluster",
         "ListJobRuns",
     ]

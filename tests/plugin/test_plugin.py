@@ -139,12 +139,12 @@ def test_record_against_moto_then_replay_offline_without_credentials(
     )
     recorded.assert_outcomes(passed=2)
     recorded.stdout.fnmatch_lines(
-        ["*jobrun cassettes*", "wrote *test_start_and_cancel.yaml (5 interactions*"]
+        ["*jobrun cassettes*", "wrote *test_start_and_cancel.jobrun.yaml (5 interactions*"]
     )
     cassettes = sorted((pytester.path / "cassettes").rglob("*.yaml"))
     assert [p.relative_to(pytester.path).as_posix() for p in cassettes] == [
-        "cassettes/test_jobs/test_start_and_cancel.yaml",
-        "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml",
+        "cassettes/test_jobs/test_start_and_cancel.jobrun.yaml",
+        "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.jobrun.yaml",
     ]
     for path in cassettes:
         text = path.read_text()
@@ -167,7 +167,7 @@ def test_missing_cassette_fails_with_the_path_and_the_command_to_record_it(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*No cassette at *cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml*",
+            "*No cassette at *cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.jobrun.yaml*",
             "*pytest test_jobs.py::test_unknown_job_raises_the_modeled_error --jobrun-record-mode=once*",
         ]
     )
@@ -181,7 +181,7 @@ def test_env_var_selects_the_record_mode(
     monkeypatch.setenv("REPLAY_JOBRUN_ENDPOINT_URL", moto_url)
     pytester.runpytest("-k", "unknown_job").assert_outcomes(passed=1)
     assert (
-        pytester.path / "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.yaml"
+        pytester.path / "cassettes/test_jobs/test_unknown_job_raises_the_modeled_error.jobrun.yaml"
     ).is_file()
 
 
@@ -300,16 +300,18 @@ def test_failed_test_does_not_overwrite_the_cassette(
             raise RuntimeError("the test failed after one call")
         """
     )
-    target = pytester.path / "cassettes" / "test_fails" / "test_breaks_midway.yaml"
+    target = pytester.path / "cassettes" / "test_fails" / "test_breaks_midway.jobrun.yaml"
     _write_cassette(target.parent, target.name, ["COMPLETED"])
     good = target.read_text()
     result = pytester.runpytest(
         "test_fails.py", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*not written (the test did not pass): *test_breaks_midway.yaml*"])
+    result.stdout.fnmatch_lines(
+        ["*not written (the test did not pass): *test_breaks_midway.jobrun.yaml*"]
+    )
     assert target.read_text() == good
-    assert sorted(p.name for p in target.parent.iterdir()) == ["test_breaks_midway.yaml"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["test_breaks_midway.jobrun.yaml"]
 
 
 def test_coexists_with_pytest_recording(pytester: pytest.Pytester) -> None:
@@ -360,7 +362,7 @@ def test_scrub_salt_and_keep_list_apply_to_recording_and_to_replay_matching(
     pytester.runpytest(
         "-k", "start_and_cancel", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
     ).assert_outcomes(passed=1)
-    path = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.yaml"
+    path = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.jobrun.yaml"
     text = path.read_text()
     # Kept on purpose (the model redaction is off), but the bucket rule still applies.
     assert re.search(r'"entryPoint": "s3://[0-9a-f]{6}/etl.py"', text)
@@ -416,7 +418,7 @@ def test_ini_and_hook_rules_scrub_the_recording_and_the_live_requests_of_replay(
     pytester.runpytest(
         "-k", "start_and_cancel", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
     ).assert_outcomes(passed=1)
-    path = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.yaml"
+    path = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.jobrun.yaml"
     text = path.read_text()
     assert "role/JobRole" not in text
     assert "role/SparkJobRole" in text
@@ -453,7 +455,7 @@ def test_re_recording_reports_schema_drift_and_can_fail_the_run(
         f"--jobrun-endpoint-url={moto_url}",
     )
     pytester.runpytest(*record, "-p", "no:cacheprovider").assert_outcomes(passed=1)
-    cassette = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.yaml"
+    cassette = pytester.path / "cassettes" / "test_jobs" / "test_start_and_cancel.jobrun.yaml"
 
     # Make the committed recording look older than the API: StartJobRun without its arn,
     # DescribeJobRun with a field AWS has since retired.
@@ -567,7 +569,7 @@ def test_clients_made_before_the_cassette_are_replayed_and_left_as_they_were(
     pytester.makepyfile(early=EARLY_CLIENTS, test_early=EARLY_CLIENT_TESTS)
     folder = pytester.path / "cassettes"
     _write_cassette(
-        folder / "test_early", "test_a_module_level_client_is_replayed.yaml", ["COMPLETED"]
+        folder / "test_early", "test_a_module_level_client_is_replayed.jobrun.yaml", ["COMPLETED"]
     )
     _write_cassette(folder, "two.yaml", ["RUNNING", "COMPLETED"])
     result = pytester.runpytest("test_early.py", "-p", "no:cacheprovider", "-p", "no:randomly")
@@ -901,7 +903,7 @@ def test_one_shape(jobrun_replay):
 
     assert jobrun_replay.slept == [30]
     assert jobrun_replay.path == jobrun_replay.cassette
-    assert jobrun_replay.path.name == "test_one_shape.yaml"
+    assert jobrun_replay.path.name == "test_one_shape.jobrun.yaml"
     assert jobrun_replay.mode in ("all", "none")
     assert [c.operation for c in jobrun_replay.calls] == [
         "CreateVirtualCluster", "StartJobRun", "DescribeJobRun", "DescribeJobRun"
@@ -911,7 +913,7 @@ def test_one_shape(jobrun_replay):
     for shown in (repr(jobrun_replay), repr(jobrun_replay.calls)):
         assert job_id not in shown and cluster_id not in shown, shown
         assert "data-team" not in shown and "JobRole" not in shown, shown
-    assert "test_one_shape.yaml" in repr(jobrun_replay)
+    assert "test_one_shape.jobrun.yaml" in repr(jobrun_replay)
 """
 
 

@@ -1037,7 +1037,7 @@ def _body(value: Any) -> bytes:
 
 def body_violations(document: dict[str, Any]) -> list[str]:
     """Shape violations in every request and response body of a loaded cassette document."""
-    operations = document["metadata"]["replay_jobrun"]["operations"]
+    operations = document["replay_jobrun"]["operations"]
     service = model.service_model()
     out = []
     for index, (operation, interaction) in enumerate(
@@ -1058,7 +1058,7 @@ def parse_recorded(document: dict[str, Any]) -> list[dict[str, Any]]:
     """botocore's parse of each recorded response, straight from the file (no ResponseMetadata)."""
     from botocore.awsrequest import HeadersDict
 
-    operations = document["metadata"]["replay_jobrun"]["operations"]
+    operations = document["replay_jobrun"]["operations"]
     parser = model.response_parser()
     out = []
     for operation, interaction in zip(operations, document["interactions"], strict=True):

@@ -135,7 +135,7 @@ def documents(draw: Any, text: st.SearchStrategy[str], odd: bool = True) -> dict
     ]
     document: dict[str, Any] = {"version": 1}
     if draw(st.booleans()):
-        document["metadata"] = {"replay_jobrun": {"pseudonyms": draw(st.lists(text, max_size=3))}}
+        document["replay_jobrun"] = {"pseudonyms": draw(st.lists(text, max_size=3))}
     document["interactions"] = interactions
     return document
 

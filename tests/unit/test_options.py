@@ -19,6 +19,7 @@ from replay_jobrun.options import (
     cassette_path,
     choose_action,
     drift_fail_on,
+    legacy_cassette_path,
     merged_marker_arguments,
     record_command,
     resolve_record_mode,
@@ -255,16 +256,19 @@ def _path(test_name: str, name: str | None = None, cassette_dir: Path = DIR) -> 
 
 
 def test_default_path_is_dir_module_test_name() -> None:
-    assert _path("test_poll_until_done") == "cassettes/tests/test_poll/test_poll_until_done.yaml"
+    assert (
+        _path("test_poll_until_done")
+        == "cassettes/tests/test_poll/test_poll_until_done.jobrun.yaml"
+    )
 
 
 def test_the_module_suffix_is_dropped_but_its_folders_kept() -> None:
     path = cassette_path(DIR, "tests/integration/test_jobs.py", "TestJobs.test_a")
-    assert path.as_posix() == "cassettes/tests/integration/test_jobs/TestJobs.test_a.yaml"
+    assert path.as_posix() == "cassettes/tests/integration/test_jobs/TestJobs.test_a.jobrun.yaml"
 
 
 def test_a_name_without_a_slash_replaces_the_test_name_in_the_module_folder() -> None:
-    assert _path("test_x", "lifecycle") == "cassettes/tests/test_poll/lifecycle.yaml"
+    assert _path("test_x", "lifecycle") == "cassettes/tests/test_poll/lifecycle.jobrun.yaml"
 
 
 @pytest.mark.parametrize(
@@ -296,18 +300,18 @@ def test_an_absolute_name_stays_where_it_is(tmp_path: Path) -> None:
 
 def test_an_absolute_cassette_dir_gives_absolute_paths(tmp_path: Path) -> None:
     path = cassette_path(tmp_path, MODULE, "test_x")
-    assert path == tmp_path / "tests" / "test_poll" / "test_x.yaml"
+    assert path == tmp_path / "tests" / "test_poll" / "test_x.jobrun.yaml"
 
 
 @pytest.mark.parametrize(
     ("test_name", "file_name"),
     [
-        ("test_x[a/b c]", "test_x[a-b-c]-14810733.yaml"),
-        ("TestPoll.test_x[a/b c]", "TestPoll.test_x[a-b-c]-038987f2.yaml"),
-        ("test_x[..\\..\\etc]", "test_x[..-..-etc]-b147ec1f.yaml"),
-        ("test_x[a:b*c?d<e>f|g\"h']", "test_x[a-b-c-d-e-f-g-h-]-b87e2251.yaml"),
-        ("test_x[tab\there\nnl]", "test_x[tab-here-nl]-27701e8b.yaml"),
-        ("test_x[1-2,k=v+w@x]", "test_x[1-2,k=v+w@x].yaml"),
+        ("test_x[a/b c]", "test_x[a-b-c]-14810733.jobrun.yaml"),
+        ("TestPoll.test_x[a/b c]", "TestPoll.test_x[a-b-c]-038987f2.jobrun.yaml"),
+        ("test_x[..\\..\\etc]", "test_x[..-..-etc]-b147ec1f.jobrun.yaml"),
+        ("test_x[a:b*c?d<e>f|g\"h']", "test_x[a-b-c-d-e-f-g-h-]-b87e2251.jobrun.yaml"),
+        ("test_x[tab\there\nnl]", "test_x[tab-here-nl]-27701e8b.jobrun.yaml"),
+        ("test_x[1-2,k=v+w@x]", "test_x[1-2,k=v+w@x].jobrun.yaml"),
     ],
 )
 def test_unsafe_characters_in_test_names_are_sanitized(test_name: str, file_name: str) -> None:
@@ -323,7 +327,38 @@ def test_a_parametrized_name_never_escapes_the_module_folder() -> None:
 
 
 def test_a_marker_name_without_slash_is_sanitized_too() -> None:
-    assert _path("test_x", "my cassette") == "cassettes/tests/test_poll/my-cassette-ae9199f1.yaml"
+    assert (
+        _path("test_x", "my cassette")
+        == "cassettes/tests/test_poll/my-cassette-ae9199f1.jobrun.yaml"
+    )
+
+
+def test_default_names_never_are_pytest_recordings_for_a_module_at_the_rootdir() -> None:
+    """pytest-recording's default is ``<module folder>/cassettes/<module>/<test>.yaml``:
+    for ``test_poll.py`` at the rootdir, the folder ours uses too."""
+    ours = cassette_path(DIR, "test_poll.py", "TestPoll.test_x[a]")
+    theirs = Path("cassettes/test_poll/TestPoll.test_x[a].yaml")
+    assert ours.parent == theirs.parent
+    assert ours != theirs
+    assert ours.name == "TestPoll.test_x[a].jobrun.yaml"
+
+
+@pytest.mark.parametrize(
+    ("name", "legacy"),
+    [
+        pytest.param(None, "cassettes/tests/test_poll/test_x.yaml", id="default"),
+        pytest.param("lifecycle", "cassettes/tests/test_poll/lifecycle.yaml", id="bare-name"),
+        pytest.param("shared/lifecycle", None, id="path-not-moved"),
+        pytest.param("lifecycle.yaml", None, id="yaml-name-not-moved"),
+    ],
+)
+def test_the_legacy_path_is_the_name_before_jobrun_yaml(
+    name: str | None, legacy: str | None
+) -> None:
+    found = legacy_cassette_path(DIR, MODULE, "test_x", name)
+    assert (found.as_posix() if found else None) == legacy
+    if legacy is not None:
+        assert _path("test_x", name) == legacy.removesuffix(".yaml") + ".jobrun.yaml"
 
 
 def test_a_very_long_test_name_gives_a_portable_file_name() -> None:
@@ -353,7 +388,7 @@ def test_names_differing_only_in_replaced_characters_get_distinct_cassettes() ->
     assert "a-b" in names  # an already-safe name is used as it is
     assert all(name.startswith("a-b") for name in names)
     assert len({_path("test_x[a/b]"), _path("test_x[a b]"), _path("test_x[a-b]")}) == 3
-    assert _path("test_x[a-b]") == "cassettes/tests/test_poll/test_x[a-b].yaml"
+    assert _path("test_x[a-b]") == "cassettes/tests/test_poll/test_x[a-b].jobrun.yaml"
 
 
 @pytest.mark.parametrize(
