@@ -278,7 +278,7 @@ def test_every_shape_of_client_is_recorded_against_moto_then_replayed_without_a_
     recorded.assert_outcomes(passed=11)
     written = sorted(p.name for p in (pytester.path / "cassettes" / "test_shapes").glob("*.yaml"))
     assert len(written) == 8
-    recorded.stdout.fnmatch_lines(["*wrote *test_module_level_client.yaml (4 interactions*"])
+    recorded.stdout.fnmatch_lines(["*wrote *test_module_level_client.jobrun.yaml (4 interactions*"])
     for name in written:
         text = (pytester.path / "cassettes" / "test_shapes" / name).read_text()
         assert text.count("uri: https://emr-containers.us-east-1.amazonaws.com/") == 4, name
