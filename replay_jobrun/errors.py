@@ -72,20 +72,34 @@ class ReplayError(ReplayJobrunError, AssertionError):
 
 
 class UnexpectedCallError(ReplayError):
-    """A call past the end of the cassette, or of another operation."""
+    """A call past the end of the cassette, or of an operation no unused interaction has.
+
+    ``closest`` (optional) lists the closest unused interactions, a line each."""
 
     fmt = (
-        "{path}: interaction #{index}: the code under test called {actual}, but {expected}.\n{fix}"
+        "{path}: interaction #{index}: the code under test called {actual}, but {expected}.\n"
+        "{closest}{fix}"
     )
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("closest", "")
+        super().__init__(**kwargs)
 
 
 class RequestMismatchError(ReplayError):
-    """The live request differs from the recorded one."""
+    """The live request matches no unused recorded one; the closest one is named first.
+
+    ``others`` (optional) lists the next closest unused interactions of the same
+    operation, each with why it did not match."""
 
     fmt = (
         "{path}: interaction #{index} ({operation}): the request differs from the recording.\n"
-        "{differences}\n{fix}"
+        "{differences}\n{others}{fix}"
     )
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("others", "")
+        super().__init__(**kwargs)
 
 
 class UnusedInteractionsError(ReplayError):
@@ -123,6 +137,17 @@ class ConfigError(ReplayJobrunError, ValueError):
     """An option, marker argument or environment variable has an invalid value."""
 
     fmt = "{source}: {problem}\nValid: {valid}"
+
+
+class IgnoreParamsError(ConfigError):
+    """An ``ignore_params`` path that is malformed or names nothing in the cassette's requests."""
+
+    fmt = (
+        "{path}: ignore_params path(s) that name nothing in the requests of the operations "
+        "they apply to (the cassette's, or any while recording):\n{problems}\n"
+        "Paths are written as a mismatch message prints them: {syntax}.\n"
+        "Fix: correct the path (copy it from the mismatch message), or remove it."
+    )
 
 
 class MarkerOptionError(ConfigError, TypeError):

@@ -36,8 +36,9 @@ class CassetteOptions:
       environment variable still win).
     - ``allow_unused``: do not fail when recorded responses are left unused.
     - ``skip_sleep``: ``time.sleep`` returns at once while replaying (pollers).
-    - ``ignore_params``: params (dotted paths for nested ones) not compared with
-      the recording, e.g. a ``createdAfter`` computed from the clock.
+    - ``ignore_params``: params not compared with the recording, e.g. a
+      ``createdAfter`` computed from the clock; paths as a mismatch prints them, with
+      wildcards (``tags.*``, ``args[*]``, ``properties['spark.*']``).
     - ``match_requests``: compare live requests with the recording at all.
     - ``region``: region of the fixture's own ``.client`` and of clients created
       without one.
@@ -47,6 +48,8 @@ class CassetteOptions:
       (added to the ``jobrun_allowed_hosts`` ini option and ``--jobrun-allowed-hosts``).
     - ``subprocesses``: child processes the test starts (a CLI under test) are
       recorded and replayed through the same cassette (:mod:`replay_jobrun.children`).
+    - ``strict_order``: serve responses in recorded order across all calls, instead
+      of each call the earliest unused interaction its request matches.
     """
 
     name: str | None = None
@@ -59,6 +62,7 @@ class CassetteOptions:
     unknown_fields: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     subprocesses: bool = False
+    strict_order: bool = False
 
 
 # A host name or an IP address: no scheme, port, path or white space.
@@ -163,6 +167,7 @@ def _marker_signature(
     unknown_fields: str | None = None,
     allowed_hosts: Sequence[str] = (),
     subprocesses: bool = False,
+    strict_order: bool = False,
 ) -> CassetteOptions:
     if record_mode is not None and record_mode not in RECORD_MODES:
         raise ConfigError(
@@ -187,6 +192,7 @@ def _marker_signature(
             allowed_hosts, "@pytest.mark.jobrun_cassette(allowed_hosts=...)"
         ),
         subprocesses=bool(subprocesses),
+        strict_order=bool(strict_order),
     )
 
 

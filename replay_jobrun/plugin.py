@@ -201,7 +201,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(name_or_path=None, *, record_mode=None, allow_unused=False, skip_sleep=False, "
         "ignore_params=(), match_requests=True, region=None, unknown_fields=None, "
-        "allowed_hosts=(), subprocesses=False): cassette and "
+        "allowed_hosts=(), subprocesses=False, strict_order=False): cassette and "
         "replay options "
         "of the jobrun_replay fixture.",
     )
@@ -352,6 +352,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
                 allowed_hosts=(*state.allowed_hosts(config), *opts.allowed_hosts),
                 mode=mode,
                 subprocesses=opts.subprocesses,
+                strict_order=opts.strict_order,
             ) as replaying:
                 yield replaying
             state.replayed += 1
@@ -372,6 +373,7 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             region=opts.region,
             skip_sleep=opts.skip_sleep,
             subprocesses=opts.subprocesses,
+            ignore_params=opts.ignore_params,
         ) as recording:
             state.recorded.append(recording)
             yield recording

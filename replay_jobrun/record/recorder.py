@@ -49,10 +49,11 @@ from ..errors import (
     CassetteFormatError,
     CassetteWriteError,
     ConfigError,
+    IgnoreParamsError,
     LeakError,
     ReplayJobrunError,
 )
-from ..replay import matching
+from ..replay import matching, paths
 from ..replay.network import active_vcr_cassette, is_loopback
 from ..replay.sleeps import sleeps_skipped
 from ..scrub.scan import scan_cassette
@@ -354,6 +355,8 @@ class Recording:
     scrubbed: an assertion on their live values passes now and fails on replay."""
     previous: Cassette | None = None
     """The cassette this recording replaces, as it was before (``all``, ``new_episodes``)."""
+    ignore_params: tuple[str, ...] = ()
+    """Paths vcrpy's matcher leaves out when it looks for a recorded request (``new_episodes``)."""
     error: ReplayJobrunError | None = None
     """Why the cassette could not be written (raised by :func:`record` on exit)."""
     _log: CallLog = field(default_factory=CallLog, init=False)
@@ -438,6 +441,7 @@ class Recording:
             (recorded.method, recorded.uri, recorded.body),
             (live.method, live.uri, live.body),
             self.scrubber.scrub_live,
+            self.ignore_params,
         )
         if problems:
             raise AssertionError("\n".join(problems))
@@ -521,6 +525,29 @@ def _routing_cassette() -> type[Any]:
 
 
 @contextlib.contextmanager
+def _no_global_reset() -> Iterator[None]:
+    """While recording, vcrpy's ``force_reset`` resets nothing: other threads lose no call.
+
+    vcrpy's stubs build, connect and send each real connection inside
+    ``vcr.patch.force_reset()``, which puts the real connection classes back on
+    urllib3's and botocore's pools *for the whole process* while it runs. A
+    connection another thread opens meanwhile is a real one: its exchange never
+    reaches the cassette (8 threads x 5 calls kept 20-30 of 40) and goes to the
+    network unseen. The stubs name what they build directly (``self._baseclass``,
+    ``self.real_connection``) and never look up a patched class, so the reset buys
+    nothing; ``force_reset`` is looked up on ``vcr.patch`` at each use.
+    """
+    import vcr.patch
+
+    original = vcr.patch.force_reset
+    vcr.patch.force_reset = contextlib.nullcontext
+    try:
+        yield
+    finally:
+        vcr.patch.force_reset = original
+
+
+@contextlib.contextmanager
 def record(
     path: str | os.PathLike[str],
     *,
@@ -530,6 +557,7 @@ def record(
     region: str | None = None,
     skip_sleep: bool = False,
     subprocesses: bool = False,
+    ignore_params: Sequence[str] = (),
 ) -> Iterator[Recording]:
     """Record every emr-containers call made inside the block into ``path``.
 
@@ -544,6 +572,10 @@ def record(
     library) are redirected from their first call until the block ends. On exit the cassette is
     scrubbed, leak-scanned and written atomically, unless :meth:`Recording.discard`
     was called or the block raised (the previous cassette, if any, stays as it was).
+    Calls from any number of threads are all recorded. ``ignore_params`` (paths as
+    replay takes them) are left out when vcrpy looks for a recorded request
+    (``new_episodes``); a path no emr-containers operation has raises
+    :class:`IgnoreParamsError` before anything is recorded.
     A write that fails (:class:`LeakError`, :class:`CassetteWriteError` for a file
     system error or a scrub rule that raised) raises on exit, after HTTP is unpatched.
 
@@ -560,7 +592,17 @@ def record(
         endpoint_url=endpoint_url,
         scrubber=scrubber or Scrubber(),
         region=region,
+        ignore_params=tuple(ignore_params),
     )
+    bad = paths.check(recording.ignore_params, ())  # any operation may be recorded
+    if bad:
+        raise IgnoreParamsError(
+            path=recording.path,
+            problems="\n".join(
+                f"  {text!r}:\n" + "\n".join(f"    {line}" for line in lines) for text, lines in bad
+            ),
+            syntax=paths.SYNTAX,
+        )
     if recording.mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) and recording.path.is_file():
         # Kept for drift: the file is overwritten on exit. A broken old file does not
         # stop "all" from replacing it; it just has nothing to compare with.
@@ -585,6 +627,7 @@ def record(
     with contextlib.ExitStack() as stack:
         stack.callback(recording._log.detach_all)
         stack.enter_context(intercept_clients(policy))
+        stack.enter_context(_no_global_reset())
         # recorder.use_cassette() with our Cassette class: other traffic goes to any
         # vcrpy cassette already active (pytest-recording's), not around it.
         config = recorder.get_merged_config(path=str(recording.path))

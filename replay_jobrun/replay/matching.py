@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .. import model
+from . import paths
 
 
 @dataclass(frozen=True)
@@ -97,22 +98,11 @@ def request_params(
 _MISSING = object()
 
 
-def _drop(params: dict[str, Any], dotted: str) -> None:
-    parts = dotted.split(".")
-    target: Any = params
-    for part in parts[:-1]:
-        target = target.get(part) if isinstance(target, dict) else None
-        if target is None:
-            return
-    if isinstance(target, dict):
-        target.pop(parts[-1], None)
-
-
 def without(params: dict[str, Any], ignored: Iterable[str]) -> dict[str, Any]:
-    """A copy of params without the ignored (dotted) paths."""
+    """A copy of params without what the ignored paths name (syntax: :mod:`.paths`)."""
     copied: dict[str, Any] = json.loads(json.dumps(params, default=str))
     for path in ignored:
-        _drop(copied, path)
+        paths.drop(copied, paths.parse(path))
     return copied
 
 
@@ -176,15 +166,55 @@ def compare(
 
     ``scrub_live(operation, url, body)`` applies the recording's scrub rules to the live side.
     """
-    method, url, body = live
-    live_body = _text(body)
-    if (method.upper(), url, live_body) == (recorded[0].upper(), recorded[1], _text(recorded[2])):
-        # The live request is the recording, byte for byte: nothing to scrub or compare
-        # (and scrubbing values that were already pseudonyms would only disturb them).
-        return []
-    scrubbed = (method, *scrub_live(operation, url, live_body))
-    ignored = tuple(ignored)
-    return differences(
-        without(request_params(operation, *recorded), ignored),
-        without(request_params(operation, *scrubbed), ignored),
-    )
+    return LiveRequest(operation, live, scrub_live, tuple(ignored)).differences(recorded)
+
+
+class LiveRequest:
+    """One live request, compared with any number of recorded ones.
+
+    The live side is scrubbed and mapped to params once, on the first comparison
+    that needs it (a byte-for-byte equal recording needs neither).
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        live: tuple[str, str, bytes | str | None],
+        scrub_live: Callable[[str, str, str | None], tuple[str, str | None]],
+        ignored: tuple[str, ...] = (),
+    ) -> None:
+        method, url, body = live
+        self.operation = operation
+        self._raw = (method.upper(), url, _text(body))
+        self._scrub_live = scrub_live
+        self._ignored = ignored
+        self._params: dict[str, Any] | None = None
+
+    def equals(self, recorded: tuple[str, str, bytes | str | None]) -> bool:
+        """The recording is this request byte for byte (nothing to scrub or compare)."""
+        return self._raw == (recorded[0].upper(), recorded[1], _text(recorded[2]))
+
+    def params(self) -> dict[str, Any]:
+        """The live params, scrubbed, without the ignored paths."""
+        if self._params is None:
+            method, url, body = self._raw
+            scrubbed = (method, *self._scrub_live(self.operation, url, body))
+            self._params = without(request_params(self.operation, *scrubbed), self._ignored)
+        return self._params
+
+    def recorded_params(self, recorded: tuple[str, str, bytes | str | None]) -> dict[str, Any]:
+        """A recorded request's params, without the ignored paths."""
+        return without(request_params(self.operation, *recorded), self._ignored)
+
+    def differences(
+        self,
+        recorded: tuple[str, str, bytes | str | None],
+        recorded_params: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Leaf differences from ``recorded`` (its params, if already known, spare the work)."""
+        if self.equals(recorded):
+            # Scrubbing values that were already pseudonyms would only disturb them.
+            return []
+        if recorded_params is None:
+            recorded_params = self.recorded_params(recorded)
+        return differences(recorded_params, self.params())

@@ -2,13 +2,16 @@
 
 Each recorded HTTP response is parsed once by botocore's own parser for its
 operation (:mod:`replay_jobrun.cassette.parsed`), exactly as the live path
-would parse the same bytes; the attempts of a call botocore retried while recording
-are served together as that one call (its last response, with the recorded
-``RetryAttempts``), since the Stubber answers before botocore's retry loop runs.
-Responses are served in recorded order from one queue shared by all clients
-the code under test creates: before each call the next response is staged on
-that client's ``Stubber``, the live request is checked against the recorded
-one, and the Stubber answers. Nothing is sent, nothing is signed.
+would parse the same bytes. Every call is answered by its request, whichever
+client or thread makes it: in ``before-call``, with the request serialized, the
+earliest unused recorded interaction whose request matches is reserved
+(atomically: never twice), staged on that client's ``Stubber`` (whose queue is
+per thread) and popped by the Stubber. So a poller's calls (same params) get
+their responses in recorded order, and concurrent calls with different params
+each get their own. ``strict_order=True`` serves the recorded order instead.
+The attempts of a call botocore retried while recording are one unit, served as
+that one call (its last response, with the recorded ``RetryAttempts``), since the
+Stubber answers before botocore's retry loop runs. Nothing is sent, nothing is signed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import re
 import sys
 import threading
 import warnings
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +37,8 @@ from ..cassette.retries import unrecorded_retries
 from ..clients import Call, ClientPolicy, intercept_clients
 from ..errors import (
     BlockedHostError,
+    IgnoreParamsError,
+    ReplayError,
     RequestMismatchError,
     UnexpectedCallError,
     UnknownFieldsError,
@@ -42,7 +48,7 @@ from ..errors import (
 )
 from ..options import unknown_fields_policy
 from ..session import shown
-from . import matching, network, sleeps
+from . import matching, network, paths, sleeps
 
 if TYPE_CHECKING:
     from ..scrub.rules import Rule
@@ -52,6 +58,12 @@ RERECORD_HINT = (
     "If the code under test changed on purpose, re-record the cassette: "
     "pytest --jobrun-record-mode=all --jobrun-endpoint-url=URL (or replay-jobrun record)."
 )
+MISMATCH_HINT = (
+    "If the difference is expected, ignore it with "
+    "@pytest.mark.jobrun_cassette(ignore_params=[...]); " + RERECORD_HINT
+)
+# How many unused interactions a no-match error lists.
+CLOSEST = 3
 
 
 def fresh_copy(value: Any) -> Any:
@@ -68,35 +80,60 @@ def _stubber_class() -> type[Any]:
     from botocore.stub import Stubber
 
     class PrevalidatedStubber(Stubber):  # type: ignore[misc]
-        """botocore's Stubber, minus re-validating responses that parsed_responses validated.
+        """botocore's Stubber with a queue per thread, minus checks replay does itself.
 
-        Validation is most of ``add_response``'s cost (~0.1 ms per response); the
-        queue, the handlers and what the client returns are Stubber's own.
+        The queue is per thread: a response is staged and popped within one
+        ``before-call`` event, and two threads calling one shared client must never
+        pop each other's. ``add_response``, the pop and what the client returns stay
+        Stubber's own.
         """
 
+        def __init__(self, client: Any) -> None:
+            self._local = threading.local()
+            super().__init__(client)
+
+        @property
+        def _queue(self) -> Any:
+            try:
+                return self._local.queue
+            except AttributeError:
+                queue: deque[Any] = deque()
+                self._local.queue = queue
+                return queue
+
+        @_queue.setter
+        def _queue(self, value: Any) -> None:
+            self._local.queue = value
+
         def _validate_operation_response(self, operation_name: str, response: Any) -> None:
+            # parsed_responses validated every response once; this is most of
+            # add_response's cost (~0.1 ms per response).
+            pass
+
+        def _assert_expected_params(self, *args: Any, **kwargs: Any) -> None:
+            # No response is staged yet at before-parameter-build: replay chooses it in
+            # before-call, from the serialized request, and compares params itself.
+            # Stubber's call-order check still runs when the response is popped.
             pass
 
     return PrevalidatedStubber
 
 
 class _ClientStub:
-    """A Stubber on one client, fed just in time from the shared queue."""
+    """A Stubber on one client; each call gets the response replay chooses for its request."""
 
     def __init__(self, replay: Replay, client: Any) -> None:
         self._replay = replay
         self._client = client
-        self._stubber_class = _stubber_class()
-        self._staged: int | None = None
         events = client.meta.events
         # Registered before Stubber.activate(): first-section handlers of the same
         # event run in registration order, so ours stage the response before
-        # Stubber checks that its queue holds one.
+        # Stubber pops it.
         events.register_first(
-            "before-parameter-build.*.*", self._stage, unique_id="replay-jobrun-stage"
+            "before-parameter-build.*.*", self._log_call, unique_id="replay-jobrun-stage"
         )
-        events.register_first("before-call.*.*", self._check, unique_id="replay-jobrun-check")
-        self._stubber = self._stubber_class(client)
+        events.register_first("before-call.*.*", self._stage, unique_id="replay-jobrun-check")
+        self._stubber = _stubber_class()(client)
         self._stubber.activate()
 
     def detach(self) -> None:
@@ -106,28 +143,19 @@ class _ClientStub:
         events.unregister("before-call.*.*", unique_id="replay-jobrun-check")
         self._stubber.deactivate()
 
-    def _stage(self, params: dict[str, Any], model: Any, context: Any = None, **_: Any) -> None:
+    def _log_call(self, params: dict[str, Any], model: Any, context: Any = None, **_: Any) -> None:
         if context and context.get("is_presign_request"):
             return
         self._replay._calls.append(Call(model.name, fresh_copy(params)))
-        index = self._replay._peek(model.name)
-        if self._staged == index:
-            return
-        if self._staged is not None:
-            # A previous call on this client failed before it was sent (e.g. param
-            # validation) and another client consumed the response: start afresh.
-            self._stubber.deactivate()
-            self._stubber = self._stubber_class(self._client)
-            self._stubber.activate()
-        self._replay._stage_on(self._stubber, index)
-        self._staged = index
 
-    def _check(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        index = self._staged
-        if index is None:  # pragma: no cover - Stubber raises first
-            return
-        self._replay._consume(index, model.name, params)
-        self._staged = None
+    def _stage(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        __tracebackhide__ = True  # a no-match error points at the test's call, not here
+        position = self._replay._choose(model.name, params)
+        queue = self._stubber._queue
+        # Left by a call of this thread that failed after staging (an error raised by
+        # a later before-call handler): this call's response must be the one popped.
+        queue.clear()
+        self._replay._stage_on(self._stubber, position)
 
 
 @dataclass
@@ -142,7 +170,7 @@ class Replay:
 
     loaded: Cassette
     match_requests: bool = True
-    ignore_params: Sequence[str] = ()
+    ignore_params: tuple[str, ...] = ()
     scrubber: Scrubber | None = None
     region: str | None = None
     salt: str | None = None
@@ -150,10 +178,19 @@ class Replay:
     unknown_fields: str = "fail"
     mode: str = "none"
     """The record mode in force (the cassette existed, so it replays)."""
+    strict_order: bool = False
+    """Serve responses in recorded order across all calls, as recorded, instead of by request."""
     _parsed: tuple[ParsedResponse, ...] = field(init=False, repr=False)
     """One per logical call: the attempts of a retried call are served as one."""
     _next: int = field(default=0, init=False)
+    """strict_order: the position the next call gets."""
     _served: set[int] = field(default_factory=set, init=False)
+    """Positions in ``_parsed`` given to a call (reserved under ``_lock``)."""
+    _by_operation: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _first_unused: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _recorded_params: dict[int, dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _calls: list[Call] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _client: Any = field(default=None, init=False, repr=False)
@@ -164,10 +201,26 @@ class Replay:
 
     def __post_init__(self) -> None:
         self._parsed = parsed_calls(self.loaded)
+        self.ignore_params = tuple(self.ignore_params)
+        self._check_ignore_params()
         self._check_unknown_fields()
         self._warn_unrecorded_retries()
+        for position, response in enumerate(self._parsed):
+            self._by_operation.setdefault(response.operation, []).append(position)
         if self.region is None:
             self.region = self.loaded.metadata.get("region") or _region_from(self.loaded)
+
+    def _check_ignore_params(self) -> None:
+        bad = paths.check(self.ignore_params, (p.operation for p in self._parsed))
+        if bad:
+            raise IgnoreParamsError(
+                path=self.path,
+                problems="\n".join(
+                    f"  {text!r}:\n" + "\n".join(f"    {line}" for line in lines)
+                    for text, lines in bad
+                ),
+                syntax=paths.SYNTAX,
+            )
 
     def _check_unknown_fields(self) -> None:
         # botocore's parser drops fields its model lacks, as the live client would; a
@@ -259,7 +312,7 @@ class Replay:
             self.path,
             self.mode,
             len(self._calls),
-            f" served={len(self._served)}/{len(self.loaded.interactions)}",
+            f" served={len(self._served_interactions())}/{len(self.loaded.interactions)}",
         )
 
     @property
@@ -280,11 +333,18 @@ class Replay:
         return self._client
 
     def unused(self) -> list[tuple[int, Interaction]]:
+        """Recorded interactions no call was answered with (every attempt of a retried call)."""
+        served = self._served_interactions()
         return [
             (index, interaction)
             for index, interaction in enumerate(self.loaded.interactions)
-            if index not in self._served
+            if index not in served
         ]
+
+    def _served_interactions(self) -> set[int]:
+        with self._lock:
+            positions = list(self._served)
+        return {index for p in positions for index in self._parsed[p].interactions}
 
     def assert_all_used(self) -> None:
         """Raise :class:`UnusedInteractionsError` naming every response nobody asked for."""
@@ -295,9 +355,7 @@ class Replay:
                 path=self.path,
                 count=len(unused),
                 unused="\n".join(
-                    f"  {p.call.label(self.loaded)}"
-                    for p in self._parsed
-                    if p.call is not None and p.call.first not in self._served
+                    f"  {self._label(p)}" for p in range(len(self._parsed)) if p not in self._served
                 ),
             )
 
@@ -318,33 +376,182 @@ class Replay:
             stub.detach()
 
     # -- called by the per-client stubs --------------------------------------
-    def _peek(self, operation: str) -> int:
-        with self._lock:
-            index = self._next
-        if index >= len(self._parsed):
-            expected = f"the cassette holds only {len(self.loaded.interactions)} interaction(s)"
-            if len(self._parsed) != len(self.loaded.interactions):
-                expected += f" ({len(self._parsed)} call(s), counting retried attempts as one)"
-            at = len(self.loaded.interactions)
-        elif self._parsed[index].operation != operation:
-            expected = f"the recording has {self._label(index)} next"
-            at = self._first(index)
-        else:
-            return index
-        raise UnexpectedCallError(
-            path=self.path, index=at, actual=operation, expected=expected, fix=RERECORD_HINT
+    # A position is an index into ``_parsed``: the unit one call is served (one
+    # interaction, or the attempts of a retried call). These helpers are the only place
+    # that maps it to the recording.
+    def _recorded_request(self, position: int) -> tuple[str, str, bytes | str | None]:
+        # Every attempt of a retried call sent the same request (checked on load).
+        request = self.loaded.interactions[self._first(position)].request
+        return request.method, request.uri, request.body
+
+    def _first(self, position: int) -> int:
+        """The first interaction of a unit: the one error messages name."""
+        call = self._parsed[position].call
+        return call.first if call is not None else position
+
+    def _label(self, position: int) -> str:
+        """``#3: <label>``, or ``#3-#5: <label> -> 429, 429, 200 (one call, 3 attempts)``."""
+        call = self._parsed[position].call
+        if call is None:
+            return f"#{position}: {self.loaded.interactions[position].label}"
+        return call.label(self.loaded)
+
+    def _holds_only(self) -> str:
+        """``the cassette holds only N interaction(s)`` (and how many calls, if retried)."""
+        count = len(self.loaded.interactions)
+        text = f"the cassette holds only {count} interaction(s)"
+        if len(self._parsed) != count:
+            text += f" ({len(self._parsed)} call(s), counting retried attempts as one)"
+        return text
+
+    def _choose(self, operation: str, request: dict[str, Any]) -> int:
+        """Reserve the position that answers this call: atomically, never twice."""
+        __tracebackhide__ = True
+        if self.strict_order:
+            return self._choose_in_order(operation, request)
+        live = self._live(operation, request)
+        candidates = self._by_operation.get(operation, ())
+        start = self._first_unused.get(operation, 0)
+        for offset in range(start, len(candidates)):
+            position = candidates[offset]
+            if position in self._served:
+                continue
+            if self.match_requests and not self._matches(live, position):
+                continue
+            with self._lock:
+                if position in self._served:  # another thread reserved it meanwhile
+                    continue
+                self._served.add(position)
+                if offset == start:
+                    while start < len(candidates) and candidates[start] in self._served:
+                        start += 1
+                    self._first_unused[operation] = start
+            return position
+        raise self._no_match(operation, live)
+
+    def _live(self, operation: str, request: dict[str, Any]) -> matching.LiveRequest:
+        return matching.LiveRequest(
+            operation,
+            (request["method"], request["url"], request.get("body")),
+            self._scrub_live,
+            self.ignore_params,
         )
 
-    def _first(self, unit: int) -> int:
-        """The first interaction of a served unit (the one named in messages)."""
-        call = self._parsed[unit].call
-        return call.first if call is not None else unit
+    def _matches(self, live: matching.LiveRequest, position: int) -> bool:
+        recorded = self._recorded_request(position)
+        if live.equals(recorded):
+            return True
+        return not live.differences(recorded, self._params_of(live, position))
 
-    def _label(self, unit: int) -> str:
-        call = self._parsed[unit].call
-        if call is None or len(call.interactions) == 1:
-            return self.loaded.interactions[self._first(unit)].label
-        return call.label(self.loaded)
+    def _params_of(self, live: matching.LiveRequest, position: int) -> dict[str, Any]:
+        params = self._recorded_params.get(position)
+        if params is None:
+            params = self._recorded_params[position] = live.recorded_params(
+                self._recorded_request(position)
+            )
+        return params
+
+    def _choose_in_order(self, operation: str, request: dict[str, Any]) -> int:
+        __tracebackhide__ = True
+        with self._lock:
+            position = self._next
+        if position >= len(self._parsed):
+            expected = self._holds_only()
+            at = len(self.loaded.interactions)
+        elif self._parsed[position].operation != operation:
+            expected = f"the recording has {self._label(position)} next"
+            at = self._first(position)
+        else:
+            expected = ""
+        if expected:
+            raise UnexpectedCallError(
+                path=self.path,
+                index=at,
+                actual=operation,
+                expected=expected,
+                fix=RERECORD_HINT,
+            )
+        if self.match_requests:
+            live = self._live(operation, request)
+            problems = live.differences(self._recorded_request(position))
+            if problems:
+                raise RequestMismatchError(
+                    path=self.path,
+                    index=self._first(position),
+                    operation=operation,
+                    differences="\n".join(problems),
+                    fix=MISMATCH_HINT,
+                )
+        with self._lock:
+            if position != self._next:  # another call took it meanwhile
+                raise UnexpectedCallError(
+                    path=self.path,
+                    index=self._first(position),
+                    actual=operation,
+                    expected="another client consumed that interaction concurrently",
+                    fix="with strict_order=True, replayed calls must happen in the recorded "
+                    "order; without it, each call is answered by its request.",
+                )
+            self._next += 1
+            self._served.add(position)
+        return position
+
+    def _no_match(self, operation: str, live: matching.LiveRequest) -> ReplayError:
+        """The error for a call no unused position answers, naming the closest ones and why."""
+        unused = [p for p in range(len(self._parsed)) if p not in self._served]
+        same = [p for p in unused if self._parsed[p].operation == operation]
+        if not same:
+            shown_ones = unused[:CLOSEST]
+            closest = "".join(f"  {self._label(p)}: another operation\n" for p in shown_ones)
+            if closest:
+                more = len(unused) - len(shown_ones)
+                closest = (
+                    "The closest unused interaction(s):\n"
+                    + closest
+                    + (f"  ... and {more} more\n" if more else "")
+                )
+            if not unused:
+                expected = self._holds_only()
+            elif operation in self._by_operation:
+                count = len(self._by_operation[operation])
+                expected = f"each of the {count} recorded {operation} call(s) was answered already"
+            else:
+                expected = f"the cassette holds no {operation}"
+            return UnexpectedCallError(
+                path=self.path,
+                index=self._first(unused[0]) if unused else len(self.loaded.interactions),
+                actual=operation,
+                expected=expected,
+                closest=closest,
+                fix=RERECORD_HINT,
+            )
+        ranked = sorted(
+            (
+                (live.differences(self._recorded_request(p), self._params_of(live, p)), p)
+                for p in same
+            ),
+            key=lambda found: (len(found[0]), found[1]),
+        )
+        (first, position), rest = ranked[0], ranked[1:CLOSEST]
+        others = ""
+        if rest:
+            others = (
+                f"No unused {operation} matches; the next closest, each with why it did not:\n"
+                + "".join(
+                    f"  {self._label(p)}:\n" + "".join(f"  {line}\n" for line in lines)
+                    for lines, p in rest
+                )
+            )
+            if len(ranked) > CLOSEST:
+                others += f"  ... and {len(ranked) - CLOSEST} more\n"
+        return RequestMismatchError(
+            path=self.path,
+            index=self._first(position),
+            operation=operation,
+            differences="\n".join(first),
+            others=others,
+            fix=MISMATCH_HINT,
+        )
 
     def _stage_on(self, stubber: Any, index: int) -> None:
         response = self._parsed[index]
@@ -366,51 +573,19 @@ class Replay:
             modeled_fields=parsed or None,
         )
 
-    def _consume(self, index: int, operation: str, request: dict[str, Any]) -> None:
-        first = self._first(index)
-        # Every attempt of a retried call sent the same request (checked on load).
-        interaction = self.loaded.interactions[first]
-        if self.match_requests:
-            recorded = (
-                interaction.request.method,
-                interaction.request.uri,
-                interaction.request.body,
-            )
-            live = (request["method"], request["url"], request.get("body"))
-            problems = matching.compare(
-                operation, recorded, live, self._scrub_live, self.ignore_params
-            )
-            if problems:
-                raise RequestMismatchError(
-                    path=self.path,
-                    index=first,
-                    operation=operation,
-                    differences="\n".join(problems),
-                    fix="If the difference is expected, ignore it with "
-                    "@pytest.mark.jobrun_cassette(ignore_params=[...]); " + RERECORD_HINT,
-                )
-        with self._lock:
-            if index != self._next:  # another client consumed it meanwhile
-                raise UnexpectedCallError(
-                    path=self.path,
-                    index=first,
-                    actual=operation,
-                    expected="another client consumed that interaction concurrently",
-                    fix="replayed calls must happen in the recorded order",
-                )
-            self._next += 1
-            self._served.update(self._parsed[index].interactions)
-
     def _answer_child(self, request: children.ChildRequest) -> children.ChildResponse:
-        """A child process's request (``subprocesses=True``), served from the same queue,
-        matched and accounted for as this process's own calls are."""
+        """A child process's request (``subprocesses=True``), answered by request as this
+        process's own calls are, from the same recording.
+
+        A retried call is served its last response: the child's own botocore saw it after
+        its retries, which replay skips."""
         url = f"https://{model.SERVICE_NAME}.{self.region or 'us-east-1'}.amazonaws.com"
         url += request.target
         operation = model.operation_for_request(request.method, url)
         if operation is None:
             raise UnexpectedCallError(
                 path=self.path,
-                index=self._next,
+                index=len(self.loaded.interactions),
                 actual=f"{request.method} {request.target} (a child process)",
                 expected="no emr-containers operation has that method and path",
                 fix=RERECORD_HINT,
@@ -418,11 +593,12 @@ class Replay:
         params = matching.request_params(operation, request.method, url, request.body)
         params.pop("(method)", None)
         self._calls.append(Call(operation, params))
-        index = self._peek(operation)
-        self._consume(
-            index, operation, {"method": request.method, "url": url, "body": request.body}
+        position = self._choose(
+            operation, {"method": request.method, "url": url, "body": request.body}
         )
-        recorded = self.loaded.interactions[index].response
+        call = self._parsed[position].call
+        last = call.last if call is not None else position
+        recorded = self.loaded.interactions[last].response
         headers = [(name, value) for name, values in recorded.headers.items() for value in values]
         return children.ChildResponse(recorded.status, headers, recorded.decoded_body())
 
@@ -476,6 +652,7 @@ def replay(
     unknown_fields: str = "fail",
     allowed_hosts: Sequence[str] = (),
     mode: str = "none",
+    strict_order: bool = False,
     subprocesses: bool = False,
 ) -> Iterator[Replay]:
     """Serve a cassette to every emr-containers client in the process while the block runs.
@@ -495,12 +672,16 @@ def replay(
     are given), so code runs until it calls them. With ``skip_sleep``, ``time.sleep``
     and ``asyncio.sleep`` (also where a module bound them to its own name) return at
     once in the thread that entered the block (the durations asked for are kept in
-    ``Replay.slept``), so pollers replay in milliseconds; other threads sleep as usual. Response fields the installed botocore does not know raise
+    ``Replay.slept``), so pollers replay in milliseconds; other threads sleep as usual.
+    Each call gets the earliest unused interaction whose request matches it
+    (``ignore_params`` paths left out: :mod:`replay_jobrun.replay.paths`), from any
+    thread; ``strict_order=True`` requires the recorded order across all calls.
+    Response fields the installed botocore does not know raise
     :class:`UnknownFieldsError` unless ``unknown_fields="drop"``, which replays
     without them and warns (:class:`UnknownFieldsWarning`).
 
     With ``subprocesses``, child processes started inside the block are served from
-    the same queue (:mod:`replay_jobrun.children`): their emr-containers calls are
+    the same recording (:mod:`replay_jobrun.children`): their emr-containers calls are
     matched and answered as this process's are, and their other AWS calls refused.
     """
     loaded = cassette if isinstance(cassette, Cassette) else load_cassette(cassette)
@@ -514,6 +695,7 @@ def replay(
         rules=tuple(rules),
         unknown_fields=unknown_fields_policy(unknown_fields, "replay(unknown_fields=...)"),
         mode=mode,
+        strict_order=strict_order,
     )
     policy = ClientPolicy(
         on_client=session.attach,

@@ -319,14 +319,33 @@ def test_a_call_past_the_end_of_the_cassette_is_an_unexpected_call(tmp_path: Pat
     assert "the cassette holds only 1 interaction(s)" in message
 
 
-def test_another_operation_than_recorded_is_an_unexpected_call(tmp_path: Path) -> None:
+def test_another_operation_than_recorded_next_is_an_unexpected_call_in_strict_order(
+    tmp_path: Path,
+) -> None:
     with (
-        replay(_cassette(tmp_path, _run("j1", "RUNNING"))) as replaying,
+        replay(_cassette(tmp_path, _run("j1", "RUNNING")), strict_order=True) as replaying,
         pytest.raises(UnexpectedCallError) as raised,
     ):
         replaying.client.cancel_job_run(virtualClusterId="vc1", id="j1")
     assert "called CancelJobRun" in str(raised.value)
     assert "DescribeJobRun GET /virtualclusters/vc1/jobruns/j1 -> 200 next" in str(raised.value)
+
+
+def test_an_operation_the_cassette_lacks_is_an_unexpected_call_listing_the_unused(
+    tmp_path: Path,
+) -> None:
+    with (
+        replay(_cassette(tmp_path, _run("j1", "RUNNING"))) as replaying,
+        pytest.raises(UnexpectedCallError) as raised,
+    ):
+        replaying.client.cancel_job_run(virtualClusterId="vc1", id="j1")
+    message = str(raised.value)
+    assert "interaction #0: the code under test called CancelJobRun" in message
+    assert "the cassette holds no CancelJobRun" in message
+    assert "  #0 DescribeJobRun GET /virtualclusters/vc1/jobruns/j1 -> 200: another operation" in (
+        message
+    )
+    assert "re-record" in message
 
 
 def test_the_region_comes_from_the_recorded_host(tmp_path: Path) -> None:
