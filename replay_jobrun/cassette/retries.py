@@ -302,7 +302,7 @@ def unrecorded_retries(cassette: Cassette) -> tuple[tuple[int, int], ...]:
     for index, (one, two) in enumerate(
         zip(cassette.interactions, cassette.interactions[1:], strict=False)
     ):
-        if one.response.status >= 300 and (
+        if _retryable(one) and (
             one.operation,
             one.request.method,
             one.request.uri,
@@ -310,3 +310,24 @@ def unrecorded_retries(cassette: Cassette) -> tuple[tuple[int, int], ...]:
         ) == (two.operation, two.request.method, two.request.uri, two.request.body):
             found.append((index, index + 1))
     return tuple(found)
+
+
+# What botocore's retry handlers retry on: throttling (429, or a throttling error code on
+# a 400) and server errors. A 404 then the same request is a poller waiting for a job to
+# exist, never a retry.
+_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 509})
+
+
+def _retryable(interaction: Interaction) -> bool:
+    response = interaction.response
+    if response.status in _RETRYABLE_STATUSES:
+        return True
+    if response.status != 400:
+        return False
+    kind = " ".join(
+        value
+        for name, values in response.headers.items()
+        if name.lower() == "x-amzn-errortype"
+        for value in values
+    )
+    return "Throttl" in kind or b"Throttl" in response.body

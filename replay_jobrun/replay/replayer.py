@@ -355,7 +355,9 @@ class Replay:
                 path=self.path,
                 count=len(unused),
                 unused="\n".join(
-                    f"  {self._label(p)}" for p in range(len(self._parsed)) if p not in self._served
+                    f"  {self._numbered(p)}"
+                    for p in range(len(self._parsed))
+                    if p not in self._served
                 ),
             )
 
@@ -390,6 +392,13 @@ class Replay:
         return call.first if call is not None else position
 
     def _label(self, position: int) -> str:
+        """``<label>`` of a call made once; a retried one's numbered label (every attempt)."""
+        call = self._parsed[position].call
+        if call is None or len(call.interactions) == 1:
+            return self.loaded.interactions[self._first(position)].label
+        return call.label(self.loaded)
+
+    def _numbered(self, position: int) -> str:
         """``#3: <label>``, or ``#3-#5: <label> -> 429, 429, 200 (one call, 3 attempts)``."""
         call = self._parsed[position].call
         if call is None:
@@ -502,7 +511,7 @@ class Replay:
         same = [p for p in unused if self._parsed[p].operation == operation]
         if not same:
             shown_ones = unused[:CLOSEST]
-            closest = "".join(f"  {self._label(p)}: another operation\n" for p in shown_ones)
+            closest = "".join(f"  {self._numbered(p)}: another operation\n" for p in shown_ones)
             if closest:
                 more = len(unused) - len(shown_ones)
                 closest = (
@@ -538,7 +547,7 @@ class Replay:
             others = (
                 f"No unused {operation} matches; the next closest, each with why it did not:\n"
                 + "".join(
-                    f"  {self._label(p)}:\n" + "".join(f"  {line}\n" for line in lines)
+                    f"  {self._numbered(p)}:\n" + "".join(f"  {line}\n" for line in lines)
                     for lines, p in rest
                 )
             )

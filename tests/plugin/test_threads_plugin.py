@@ -144,7 +144,7 @@ def test_threads_replay_by_request_strict_order_and_ignore_params_paths(
 ) -> None:
     _project(pytester)
     pytester.makepyfile(test_poller=POLLER_TESTS)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
     result.assert_outcomes(passed=2, failed=2, errors=1)
     result.stdout.fnmatch_lines_random(
         [
@@ -166,7 +166,7 @@ def test_a_test_that_starts_threads_records_against_moto_and_replays_offline(
 ) -> None:
     pytester.makeini("[pytest]\njobrun_cassette_dir = cassettes\n")
     pytester.makepyfile(test_threaded=THREADED_TESTS)
-    recorded = pytester.runpytest(
+    recorded = pytester.runpytest_subprocess(
         "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}", "-p", "no:cacheprovider"
     )
     recorded.assert_outcomes(passed=1)
@@ -187,5 +187,5 @@ def test_a_test_that_starts_threads_records_against_moto_and_replays_offline(
         """
     )
     for _ in range(3):  # the threads interleave differently each run
-        replayed = pytester.runpytest("-p", "no:cacheprovider")
+        replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
         replayed.assert_outcomes(passed=1)

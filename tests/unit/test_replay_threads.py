@@ -134,9 +134,9 @@ def test_no_match_names_the_closest_unused_and_why_each_did_not_match(tmp_path: 
         "No unused DescribeJobRun matches; the next closest, each with why it did not:" in message
     )
     # Values in full, never cut before the difference.
-    assert f"  #2 DescribeJobRun GET /virtualclusters/vc1/jobruns/{long_job}x -> 200:\n" in message
+    assert f"  #2: DescribeJobRun GET /virtualclusters/vc1/jobruns/{long_job}x -> 200:\n" in message
     assert f"    id: recorded '{long_job}x', live '{long_job}y'" in message
-    assert "  #3 DescribeJobRun GET /virtualclusters/vc1/jobruns/job-2 -> 200:" in message
+    assert "  #3: DescribeJobRun GET /virtualclusters/vc1/jobruns/job-2 -> 200:" in message
     assert "  ... and 2 more" in message
     assert "ListJobRuns" not in message  # another operation is not a close match
     assert "ignore_params" in message
@@ -157,10 +157,10 @@ def test_when_every_interaction_of_the_operation_was_served(tmp_path: Path) -> N
     )
     assert "recorded DescribeJobRun call(s) was answered already" in message
     assert (
-        "The closest unused interaction(s):\n  #1 ListJobRuns GET /virtualclusters/vc1/jobruns"
+        "The closest unused interaction(s):\n  #1: ListJobRuns GET /virtualclusters/vc1/jobruns"
         in (message)
     )
-    assert "  #2 ListJobRuns" in message
+    assert "  #2: ListJobRuns" in message
     assert len(replaying.unused()) == 2
 
 
