@@ -342,7 +342,7 @@ def test_an_operation_the_cassette_lacks_is_an_unexpected_call_listing_the_unuse
     message = str(raised.value)
     assert "interaction #0: the code under test called CancelJobRun" in message
     assert "the cassette holds no CancelJobRun" in message
-    assert "  #0 DescribeJobRun GET /virtualclusters/vc1/jobruns/j1 -> 200: another operation" in (
+    assert "  #0: DescribeJobRun GET /virtualclusters/vc1/jobruns/j1 -> 200: another operation" in (
         message
     )
     assert "re-record" in message
