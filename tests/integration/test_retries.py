@@ -188,3 +188,54 @@ def test_stock_vcrpy_replays_the_attempts_to_botocore_with_the_same_outcome(
     with vcr.use_cassette(str(path), record_mode="none") as cassette:
         assert _poll(_client(mode), 4) == live
     assert cassette.all_played
+
+
+def test_retries_of_two_threads_interleaved_group_per_call_and_replay_per_thread(
+    tmp_path: Path,
+    scripted_endpoint: Callable[..., ScriptedEndpoint],
+    no_network: list[Any],
+) -> None:
+    import threading
+
+    path = tmp_path / "threads.yaml"
+    script = ["throttle", "RUNNING", "500", "COMPLETED"]
+    # gate=2: both threads' first attempts are in flight together, so their attempts
+    # interleave in the recording and only the invocation ids tell them apart.
+    endpoint = scripted_endpoint({"job1": list(script), "job2": list(script)}, gate=2)
+
+    def run_threads(client: Any) -> dict[str, list[Seen]]:
+        seen: dict[str, list[Seen]] = {}
+
+        def poll(job: str) -> None:
+            seen[job] = [_describe(client, job) for _ in range(2)]
+
+        threads = [threading.Thread(target=poll, args=(job,)) for job in ("job1", "job2")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return seen
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("socket.socket.connect", _REAL_CONNECT)
+        with record(path, mode="all", endpoint_url=endpoint.url):
+            live = run_threads(_client("legacy"))
+    assert (
+        live["job1"] == live["job2"] == [("ok", "RUNNING", 1, None), ("ok", "COMPLETED", 1, None)]
+    )
+
+    cassette = load_cassette(path)
+    groups = cassette.metadata["retries"]
+    assert len(groups) == 4  # each thread's two calls, each retried once
+    for group in groups:
+        jobs = {
+            cassette.interactions[i].request.uri.rsplit("/", 1)[-1] for i in group["interactions"]
+        }
+        assert len(jobs) == 1, group  # a call's attempts are never another thread's
+    assert sorted(i for g in groups for i in g["interactions"]) == list(range(8))
+
+    with replay(path) as replaying:
+        replayed = run_threads(_client("legacy"))
+    assert replayed == live
+    assert replaying.unused() == []
+    assert no_network == []
