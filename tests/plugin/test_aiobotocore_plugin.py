@@ -89,7 +89,7 @@ def test_an_aiobotocore_trigger_is_recorded_against_moto_then_replayed_without_a
         "-p", "no:cacheprovider", "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}"
     )
     recorded.assert_outcomes(passed=1)
-    recorded.stdout.fnmatch_lines(["*wrote *test_deferred_poll.yaml (4 interactions*"])
+    recorded.stdout.fnmatch_lines(["*wrote *test_deferred_poll.jobrun.yaml (4 interactions*"])
 
     monkeypatch.setenv("PHASE", "replay")
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
