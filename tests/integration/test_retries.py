@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from replay_jobrun import load_cassette, record, replay
-from tests.support import ScriptedEndpoint
+from tests.support import ScriptedEndpoint, in_threads
 
 Seen = tuple[Any, ...]
 
@@ -195,8 +195,6 @@ def test_retries_of_two_threads_interleaved_group_per_call_and_replay_per_thread
     scripted_endpoint: Callable[..., ScriptedEndpoint],
     no_network: list[Any],
 ) -> None:
-    import threading
-
     path = tmp_path / "threads.yaml"
     script = ["throttle", "RUNNING", "500", "COMPLETED"]
     # gate=2: both threads' first attempts are in flight together, so their attempts
@@ -204,17 +202,9 @@ def test_retries_of_two_threads_interleaved_group_per_call_and_replay_per_thread
     endpoint = scripted_endpoint({"job1": list(script), "job2": list(script)}, gate=2)
 
     def run_threads(client: Any) -> dict[str, list[Seen]]:
-        seen: dict[str, list[Seen]] = {}
-
-        def poll(job: str) -> None:
-            seen[job] = [_describe(client, job) for _ in range(2)]
-
-        threads = [threading.Thread(target=poll, args=(job,)) for job in ("job1", "job2")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return seen
+        jobs = ("job1", "job2")
+        seen = in_threads(2, lambda n: [_describe(client, jobs[n]) for _ in range(2)])
+        return dict(zip(jobs, seen, strict=True))
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("socket.socket.connect", _REAL_CONNECT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,30 +10,9 @@ import boto3
 import pytest
 
 from replay_jobrun import load_cassette, record, replay
+from tests.support import in_threads
 
 THREADS, CALLS = 8, 5
-
-
-def _in_threads(work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(THREADS)
-    results: list[Any] = [None] * THREADS
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            results[n] = work(n)
-        except BaseException as err:
-            errors.append(err)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
 
 
 def _setup(client: Any) -> tuple[str, list[str]]:
@@ -83,14 +61,15 @@ def test_eight_threads_record_all_forty_calls_and_replay_each_its_own(
     with record(path, mode="all", endpoint_url=moto_url) as recording:
         common = boto3.client("emr-containers", region_name="us-east-1")
         cluster, jobs = _setup(common)
-        live = _in_threads(
+        live = in_threads(
+            THREADS,
             _each_thread_polls_and_cancels_its_job(
                 cluster,
                 jobs,
                 (lambda: common)
                 if shared
                 else lambda: boto3.client("emr-containers", region_name="us-east-1"),
-            )
+            ),
         )
     assert recording.written is not None
     operations = [i.operation for i in load_cassette(path).interactions]
@@ -102,14 +81,15 @@ def test_eight_threads_record_all_forty_calls_and_replay_each_its_own(
     with replay(path) as replaying:
         common = boto3.client("emr-containers", region_name="us-east-1")
         assert _setup(common) == (cluster, jobs)
-        replayed = _in_threads(
+        replayed = in_threads(
+            THREADS,
             _each_thread_polls_and_cancels_its_job(
                 cluster,
                 jobs,
                 (lambda: common)
                 if shared
                 else lambda: boto3.client("emr-containers", region_name="us-east-1"),
-            )
+            ),
         )
     assert replayed == live  # thread by thread, call by call
     assert replaying.unused() == []

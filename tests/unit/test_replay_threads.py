@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from hypothesis import strategies as st
 from replay_jobrun.cassette.format import Cassette, Interaction, RecordedRequest, RecordedResponse
 from replay_jobrun.errors import RequestMismatchError, UnexpectedCallError
 from replay_jobrun.replay.replayer import replay
+from tests.support import in_threads
 
 HOST = "https://emr-containers.us-east-1.amazonaws.com"
 
@@ -178,29 +177,6 @@ def test_without_request_matching_a_call_gets_the_earliest_unused_of_its_operati
 # --- threads -------------------------------------------------------------------------------
 
 
-def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(n)`` in ``count`` threads started together; their results, or raise."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            results[n] = work(n)
-        except BaseException as err:
-            errors.append(err)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
-
-
 @pytest.mark.parametrize("shared", [True, False], ids=["one shared client", "a client each"])
 def test_threads_with_different_params_each_get_their_own_in_their_order(
     tmp_path: Path, shared: bool
@@ -222,7 +198,7 @@ def test_threads_with_different_params_each_get_their_own_in_their_order(
                 seen.append((run["id"], run["name"], run["state"]))
             return seen
 
-        results = _in_threads(threads, work)
+        results = in_threads(threads, work)
     for n, seen in enumerate(results):
         assert seen == [
             (f"job-{n}", str(poll), "RUNNING" if poll < polls - 1 else "COMPLETED")
@@ -246,7 +222,7 @@ def test_threads_asking_the_same_never_get_the_same_interaction(tmp_path: Path) 
                 seen.append((run["id"], int(run["name"])))
             return seen
 
-        results = _in_threads(threads, work)
+        results = in_threads(threads, work)
     served = sorted(serial for seen in results for _, serial in seen)
     assert served == list(range(threads * calls))  # each once
     for n, seen in enumerate(results):
