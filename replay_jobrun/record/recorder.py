@@ -291,15 +291,12 @@ def _scrubbed_fields(recording: Recording) -> list[ScrubbedField]:
     written, report = recording.written, recording.report
     if written is None or report is None:
         return []
-    from ..cassette.parsed import parse_response
+    from ..cassette.parsed import parsed_calls
 
     log = recording._log
     live = list(zip(log.answered, log.responses, strict=True))
-    recorded = [
-        (interaction.operation, parse_response(interaction, written.path, index).parsed)
-        for index, interaction in enumerate(written.interactions)
-        if interaction.operation is not None
-    ]
+    # One response per call, as the code saw them: a retried call's last attempt.
+    recorded = [(call.operation, call.parsed) for call in parsed_calls(written)]
     return scrubbed_fields(live, recorded, report.distinct)
 
 
