@@ -23,7 +23,12 @@ from typing import Any
 from ..errors import BlockedHostError
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-_AWS_HOST = re.compile(r"(?:^|\.)([a-z0-9-]+)\.(?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?\.?$")
+# SERVICE[.dualstack][.REGION].amazonaws.com[.cn]; the region must look like one, so the
+# bucket of a virtual-hosted S3 name (bucket.s3.amazonaws.com) is never taken for the service.
+_AWS_HOST = re.compile(
+    r"(?:^|\.)([a-z0-9-]+)\.(?:dualstack\.)?(?:[a-z]{2}(?:-[a-z]+)+-\d+\.)?"
+    r"amazonaws\.com(?:\.cn)?\.?$"
+)
 
 _lock = threading.Lock()
 _guards: list[_Guard] = []  # active guards, innermost last
