@@ -196,3 +196,9 @@ class UnrecordedRetriesWarning(UserWarning):
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
         super().__init__(self.fmt.format(**kwargs))
+
+
+class MissingExtraError(ReplayJobrunError, ImportError):
+    """A feature needs an optional dependency that is not installed."""
+
+    fmt = "{feature} needs {package}, which is not installed.\nFix: pip install '{install}'"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..cassette.format import load_cassette
+from ..errors import MissingExtraError
 from .summary import describe, scrub_lines
 
 # The demo signs its requests with these; the cassette must not contain them.
@@ -58,8 +59,10 @@ def moto_server() -> Iterator[str]:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as err:
-        raise SystemExit(
-            "replay-jobrun demo needs moto's server: pip install 'replay-jobrun[moto]'"
+        raise MissingExtraError(
+            feature="demo",
+            package="moto's server",
+            install="replay-jobrun[moto]",
         ) from err
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -5,19 +5,45 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, LeakError, ReplayJobrunError
+from ..errors import ConfigError
 from ..options import DRIFT_FAIL_ON, SALT_ENV, drift_fail_on
+from . import exits
+from .files import cassette_files, cassette_text, checked_path
+
+__all__ = ["cassette_files", "main"]
+
+_DEBUG_HELP = "on an error, print the full traceback too (exit codes stay the same)"
+
+
+class _Version(argparse.Action):
+    """``--version``: looks the versions up only when asked (four metadata reads)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(exits.version_line())  # to stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="replay-jobrun",
+        prog=exits.PROG,
         description="Record, scrub and replay emr-containers DescribeJobRun traffic.",
+        epilog="Exit codes: 0 clean, 1 a finding (drift, a leak), 2 bad input or usage, "
+        "3 an internal error (a bug: please report it).",
     )
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        help="print the versions of replay-jobrun and its dependencies, then exit",
+    )
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
@@ -69,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassettes or folders")
     _add_drift(commands)
+    for command in commands.choices.values():
+        # --debug after the command too; SUPPRESS keeps a command from resetting it to False.
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP
+        )
     return parser
 
 
@@ -132,19 +163,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def cassette_files(paths: Sequence[Path]) -> list[Path]:
-    """The cassettes named, and every *.yaml / *.yml below the folders named."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise FileNotFoundError(2, "no such file", str(path))
-    return found
-
-
 def _scrub(args: argparse.Namespace) -> int:
     from ..cassette.format import parse_cassette
     from ..record.recorder import write_scrubbed
@@ -157,7 +175,7 @@ def _scrub(args: argparse.Namespace) -> int:
         rules.extend(load_rules(spec))
     salt = args.salt or os.environ.get(SALT_ENV)
     for path in cassette_files(args.paths):
-        before = path.read_text(encoding="utf-8")
+        before = cassette_text(path)
         cassette = parse_cassette(before, path)
         keep = args.keep if args.keep is not None else cassette.metadata.get("keep_fields") or ()
         scrubber = Scrubber(
@@ -167,7 +185,7 @@ def _scrub(args: argparse.Namespace) -> int:
             keep_values=cassette.metadata.get("keep_values") or (),
         )
         _, report = write_scrubbed(cassette, scrubber)
-        if path.read_text(encoding="utf-8") == before:
+        if cassette_text(path) == before:
             print(f"unchanged {path}")
             continue
         print(f"scrubbed  {path}")
@@ -182,6 +200,7 @@ def _scan(paths: Sequence[Path]) -> int:
     files = cassette_files(paths)
     dirty = 0
     for path in files:
+        cassette_text(path)  # a file that is not UTF-8 is bad input, named with the offset
         findings = scan_file(path)
         if findings:
             dirty += 1
@@ -210,7 +229,7 @@ def _outputs(specs: Sequence[str]) -> list[tuple[str, Path | None]]:
                 problem=f"unknown format {fmt!r}",
                 valid=", ".join(FORMATS) + ", each optionally =FILE",
             )
-        outputs.append((fmt, Path(target) if target else None))
+        outputs.append((fmt, checked_path(Path(target), "--format") if target else None))
     return outputs
 
 
@@ -230,7 +249,11 @@ def _drift(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         settings.lines("jobrun_drift_ignore"), f"jobrun_drift_ignore in {settings.path}"
     )
     ignore += parse_ignore(args.ignore, "--ignore")
-    paths = args.paths or [settings.rootdir / settings.get("jobrun_cassette_dir", "cassettes")]
+    paths = [
+        checked_path(path, "PATH")
+        for path in args.paths
+        or [settings.rootdir / settings.get("jobrun_cassette_dir", "cassettes")]
+    ]
     if args.model:
         found = {}
         for path in paths:  # named by path as given: several folders may hold one name
@@ -265,39 +288,65 @@ def _drift(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; exit code 0 on success, 1 on a failed check, 2 on bad input."""
+    """Entry point. Exit codes (``exits``): 0 clean, 1 a finding, 2 bad input or usage,
+    3 an internal error, 130 interrupted, 141 output closed early; never a traceback
+    unless ``--debug``."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # usage errors: SystemExit(2), argparse's message
     try:
-        if args.command == "demo":
-            from . import demo
+        code = _run(args, parser)
+        sys.stdout.flush()  # a closed pipe shows here, not later at interpreter exit
+    except KeyboardInterrupt:
+        _traceback_if(args)
+        print(f"{exits.PROG}: interrupted", file=sys.stderr)
+        return exits.INTERRUPTED
+    except BrokenPipeError:
+        # The reader (`| head`) has what it wanted: say nothing, and keep the interpreter
+        # from failing to flush the rest at exit.
+        _traceback_if(args)
+        _discard_stdout()
+        return exits.CLOSED_OUTPUT
+    except Exception as err:
+        _traceback_if(args)
+        code, message = exits.classify(err)
+        print(message, file=sys.stderr)
+    return code
 
-            return demo.run(args.out, sys.stdout)
-        if args.command == "show":
-            from ..cassette.format import load_cassette
-            from .summary import describe
 
-            for index, path in enumerate(cassette_files(args.cassettes)):
-                if index:
-                    print()
-                print(describe(load_cassette(path)))
-            return 0
-        if args.command == "scrub":
-            return _scrub(args)
-        if args.command == "scan":
-            return _scan(args.paths)
-        if args.command == "drift":
-            return _drift(args, parser)
-    except LeakError as err:
-        print(f"replay-jobrun: {err}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as err:
-        print(f"replay-jobrun: {err.filename or err}: no such file", file=sys.stderr)
-        return 2
-    except ReplayJobrunError as err:
-        print(f"replay-jobrun: {err}", file=sys.stderr)
-        return 2
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.command == "demo":
+        from . import demo
+
+        return demo.run(args.out, sys.stdout)
+    if args.command == "show":
+        from ..cassette.format import load_cassette
+        from .summary import describe
+
+        for index, path in enumerate(cassette_files(args.cassettes)):
+            if index:
+                print()
+            print(describe(load_cassette(path)))
+        return 0
+    if args.command == "scrub":
+        return _scrub(args)
+    if args.command == "scan":
+        return _scan(args.paths)
+    if args.command == "drift":
+        return _drift(args, parser)
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+
+
+def _traceback_if(args: argparse.Namespace) -> None:
+    if args.debug:
+        traceback.print_exc()
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (captured in-process): nothing to do
+        pass
 
 
 if __name__ == "__main__":
