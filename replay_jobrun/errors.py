@@ -202,3 +202,12 @@ class MissingExtraError(ReplayJobrunError, ImportError):
     """A feature needs an optional dependency that is not installed."""
 
     fmt = "{feature} needs {package}, which is not installed.\nFix: pip install '{install}'"
+
+
+class CassetteBodyError(CassetteFormatError):
+    """A recorded body cannot be read: a Content-Encoding that is corrupt or not one
+    replay_jobrun decodes, bytes that are not UTF-8 where JSON belongs, or JSON nested
+    deeper than :data:`replay_jobrun.cassette.bodies.MAX_JSON_DEPTH`.
+
+    Loading a cassette raises it naming the file and the interaction; the same check on
+    a body that is not from a file (a live response while recording) names the body."""

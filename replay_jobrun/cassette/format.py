@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
 import json
 import math
 import os
+import re
 import reprlib
 import secrets
 import stat
@@ -27,11 +27,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import yaml
 
-from ..errors import CassetteFormatError
+from ..errors import CassetteBodyError, CassetteFormatError
+from .bodies import MAX_BYTES_ENV, check_json_depth, decode_content, max_body_bytes
 from .emit import Emitter
+from .yamlload import load_yaml
 
 # What json.dumps(..., ensure_ascii=False) quotes a string with (C, when available).
 _json_string: Callable[[str], str] = json.encoder.encode_basestring
@@ -45,33 +48,19 @@ METADATA_VERSION = 1
 
 Headers = Mapping[str, Sequence[str]]
 
-try:  # libyaml is ~15x faster than the pure-Python loader on a cassette.
-    _BaseLoader: type[Any] = yaml.CSafeLoader
+try:  # libyaml writes several times faster than the pure-Python dumper.
     _BaseDumper: type[Any] = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
     _BaseDumper = yaml.SafeDumper
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc]
-    """Safe loader that also reads the harmless Python tags old vcrpy wrote."""
-
-
-def _python_str(loader: Any, node: Any) -> Any:
-    return loader.construct_scalar(node)
-
-
-def _python_tuple(loader: Any, node: Any) -> Any:
-    return tuple(loader.construct_sequence(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:python/str", _python_str)
-_Loader.add_constructor("tag:yaml.org,2002:python/unicode", _python_str)
-_Loader.add_constructor("tag:yaml.org,2002:python/tuple", _python_tuple)
-
-
 class _Dumper(_BaseDumper):  # type: ignore[misc]
-    """Writes multi-line strings (pretty JSON bodies) as reviewable block literals."""
+    """Writes multi-line strings (pretty JSON bodies) as reviewable block literals, and
+    never an anchor or alias (the loader refuses them): an object that appears twice
+    (one list in two metadata fields) is written out twice."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: Any, value: str) -> Any:
@@ -106,12 +95,11 @@ class RecordedResponse:
         return None
 
     def decoded_body(self) -> bytes:
-        """The body as the client sees it (urllib3 undoes Content-Encoding: gzip)."""
-        if (self.header("content-encoding") or "").lower() == "gzip" and self.body[
-            :2
-        ] == b"\x1f\x8b":
-            return gzip.decompress(self.body)
-        return self.body
+        """The body as the client sees it: urllib3 undoes its Content-Encoding.
+
+        Raises :class:`~replay_jobrun.errors.CassetteBodyError` for an encoding that is
+        corrupt or not one replay_jobrun decodes (a loaded cassette never holds one)."""
+        return decode_content(self.body, self.header("content-encoding"))
 
 
 @dataclass(frozen=True)
@@ -123,10 +111,12 @@ class Interaction:
     @property
     def label(self) -> str:
         """Short description for messages: ``DescribeJobRun GET /virtualclusters/…``."""
-        from urllib.parse import urlsplit
-
-        target = urlsplit(self.request.uri)
-        path = target.path + (f"?{target.query}" if target.query else "")
+        try:
+            target = urlsplit(self.request.uri)
+        except ValueError:  # not from a file (a loaded cassette's URIs are checked)
+            path = self.request.uri
+        else:
+            path = target.path + (f"?{target.query}" if target.query else "")
         return f"{self.operation or '?'} {self.request.method} {path} -> {self.response.status}"
 
 
@@ -183,14 +173,19 @@ def _body_bytes(value: Any) -> bytes | None:
     raise TypeError(f"unsupported body type {type(value).__name__}")
 
 
-def _headers(raw: Any) -> dict[str, list[str]]:
+def _headers(raw: Any, what: str) -> dict[str, list[str]]:
     if not raw:
         return {}
     if not isinstance(raw, Mapping):
-        raise TypeError("headers must be a mapping of name to list of values")
+        raise TypeError(f"{what} must be a mapping of name to list of values")
     out: dict[str, list[str]] = {}
     for name, values in raw.items():
         seq = values if isinstance(values, (list, tuple)) else [values]
+        for value in seq:
+            if isinstance(value, (Mapping, list, tuple, set)):
+                raise TypeError(
+                    f"{what}[{str(name)!r}] holds a {type(value).__name__}, not a header value"
+                )
         out[str(name)] = [_text(v) for v in seq]
     return out
 
@@ -201,6 +196,30 @@ def _mapping(value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
+def _string(value: Any, what: str) -> str:
+    if isinstance(value, bytes):
+        return _text(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, not {reprlib.repr(value)}")
+    return value
+
+
+# Three ASCII digits: what http.client reads from a status line (int() alone would
+# also take 200.0 from YAML, or "٢٠٠").
+_STATUS_TEXT = re.compile(r"[0-9]{3}")
+
+
+def _status_code(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and _STATUS_TEXT.fullmatch(value.strip()):
+        return int(value)
+    raise ValueError(
+        f"response.status.code must be an HTTP status code (an integer such as 200), "
+        f"not {reprlib.repr(value)}"
+    )
+
+
 def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
     raw = _mapping(raw, "an interaction")
     req = _mapping(raw["request"], "request")
@@ -209,19 +228,69 @@ def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
     body = resp.get("body") or {}
     return Interaction(
         request=RecordedRequest(
-            method=str(req["method"]).upper(),
-            uri=str(req["uri"]),
-            headers=_headers(req.get("headers")),
+            method=_string(req["method"], "request.method").upper(),
+            uri=_string(req["uri"], "request.uri"),
+            headers=_headers(req.get("headers"), "request.headers"),
             body=_body_bytes(req.get("body")),
         ),
         response=RecordedResponse(
-            status=int(status["code"]),
+            status=_status_code(status["code"]),
             reason=str(status.get("message") or ""),
-            headers=_headers(resp.get("headers")),
+            headers=_headers(resp.get("headers"), "response.headers"),
             body=_body_bytes(body.get("string") if isinstance(body, Mapping) else body) or b"",
         ),
         operation=operation,
     )
+
+
+# An HTTP method as RFC 9110 writes one (a token); real ones are letters.
+_METHOD = re.compile(r"[A-Z]+")
+
+
+def _checked_request(request: RecordedRequest) -> None:
+    """What replay, matching and messages read from a recorded request, checked once."""
+    if not _METHOD.fullmatch(request.method):
+        raise ValueError(
+            f"request.method must be an HTTP method such as GET, not {request.method!r}"
+        )
+    try:
+        split = urlsplit(request.uri)
+        split.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError as err:
+        raise ValueError(f"request.uri {request.uri!r} is not a valid URL ({err})") from None
+    if split.scheme not in ("http", "https") or not split.hostname:
+        raise ValueError(
+            f"request.uri {request.uri!r} is not an absolute http(s) URL (vcrpy records "
+            "https://host/path?query)"
+        )
+
+
+def _checked_body(body: bytes | None, side: str) -> None:
+    if body and body.lstrip()[:1] in (b"{", b"["):
+        try:
+            check_json_depth(body)
+        except CassetteBodyError as err:
+            raise CassetteBodyError(
+                path="", problem=f"the {side} body: {err.kwargs['problem']}", fix=err.kwargs["fix"]
+            ) from None
+
+
+def _checked_bodies(interaction: Interaction) -> None:
+    """Each body as every stage reads it: decodable, and not nested past what the
+    recursive walks of drift, scrub and the leak scan handle.
+
+    Bytes that are not UTF-8 load as they are (``!!binary`` round-trips any body): every
+    stage reads them without failing, and replay refuses a response botocore cannot parse.
+    """
+    request, response = interaction.request, interaction.response
+    _checked_body(request.body, "request")
+    try:
+        body = response.decoded_body()
+    except CassetteBodyError as err:
+        raise CassetteBodyError(
+            path="", problem=f"the response body: {err.kwargs['problem']}", fix=err.kwargs["fix"]
+        ) from None
+    _checked_body(body, "response")
 
 
 def _is_str_list(value: Any, *, allow_none_items: bool = False) -> bool:
@@ -290,18 +359,38 @@ def _metadata(data: Mapping[str, Any], path: Path) -> tuple[dict[str, Any], dict
     return all_metadata, ours
 
 
+def _too_large(path: Path, size: int, limit: int) -> CassetteFormatError:
+    return CassetteFormatError(
+        path=path,
+        problem=f"{size} bytes is more than the {limit} a cassette may hold (real ones hold "
+        "kilobytes; reading a larger file would take the memory of the machine)",
+        fix=f"check that this file is a cassette; if it is, raise the limit with "
+        f"{MAX_BYTES_ENV}=BYTES",
+    )
+
+
+def _checked_status(response: RecordedResponse) -> None:
+    if not 100 <= response.status <= 599:
+        raise ValueError(
+            f"response.status.code {response.status} is not an HTTP status code (100 to 599)"
+        )
+
+
 def parse_cassette(text: str, path: Path) -> Cassette:
-    """Parse cassette YAML (ours, stock vcrpy's or pytest-recording's)."""
+    """Parse cassette YAML (ours, stock vcrpy's or pytest-recording's).
+
+    Everything every stage reads is checked here, once: the YAML (no aliases, no
+    foreign tags, bounded nesting: see ``yamlload``), each interaction's shape, its
+    method, URI and status, and its bodies (``_checked_bodies``). Anything else raises
+    :class:`~replay_jobrun.errors.CassetteFormatError` naming the file, the interaction
+    and the fix.
+    """
     from .. import model
 
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as err:
-        raise CassetteFormatError(
-            path=path,
-            problem=f"not valid YAML: {err}",
-            fix="restore the file from version control or re-record it",
-        ) from err
+    limit = max_body_bytes()
+    if len(text) > limit:  # characters: never more than the bytes they were read from
+        raise _too_large(path, len(text), limit)
+    data = load_yaml(text, path)
     if not isinstance(data, Mapping) or not isinstance(data.get("interactions"), list):
         raise CassetteFormatError(
             path=path,
@@ -320,20 +409,31 @@ def parse_cassette(text: str, path: Path) -> Cassette:
     for index, raw in enumerate(data["interactions"]):
         try:
             interaction = _interaction_from_vcr(raw, None)
+            _checked_request(interaction.request)
+            _checked_status(interaction.response)
             if index < len(recorded_ops):
                 operation = recorded_ops[index]
             else:
                 operation = model.operation_for_request(
                     interaction.request.method, interaction.request.uri
                 )
-            interactions.append(replace(interaction, operation=operation))
+            interaction = replace(interaction, operation=operation)
         except (KeyError, TypeError, ValueError) as err:
             raise CassetteFormatError(
                 path=path,
                 problem=f"interaction #{index} is malformed ({type(err).__name__}: {err})",
                 fix="each interaction needs request.method, request.uri and response.status.code; "
-                "re-record the cassette",
+                "correct it by hand or re-record the cassette",
             ) from err
+        try:
+            _checked_bodies(interaction)
+        except CassetteBodyError as err:
+            raise CassetteBodyError(
+                path=path,
+                problem=f"interaction #{index} ({interaction.label}): {err.kwargs['problem']}",
+                fix=err.kwargs["fix"],
+            ) from None
+        interactions.append(interaction)
     return Cassette(
         path=path, interactions=tuple(interactions), metadata=ours, foreign_metadata=all_metadata
     )
@@ -356,9 +456,45 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     cached = _cache.get(resolved)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    cassette = parse_cassette_bytes(resolved.read_bytes(), resolved)
+    cassette = parse_cassette_bytes(_read_bounded(resolved), resolved)
     _cache[resolved] = (stamp, cassette)
     return cassette
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, refused past the size limit before they are read (a FIFO or
+    a device, which have no size, is read no further than the limit either)."""
+    limit = max_body_bytes()
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise _too_large(path, size, limit)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(path, len(data), limit)
+    return data
+
+
+def read_cassette_text(path: str | os.PathLike[str]) -> str:
+    """A cassette file's text as :func:`load_cassette` reads it (size-limited, UTF-8,
+    universal newlines), or :class:`~replay_jobrun.errors.CassetteFormatError`."""
+    return _text_of(_read_bounded(Path(path)), Path(path))
+
+
+def _text_of(data: bytes, path: Path) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise CassetteFormatError(
+            path=path,
+            problem=f"not UTF-8 text (line {line}, byte {err.start}: "
+            f"{data[err.start : err.start + 1]!r})",
+            fix="restore the file or re-record it (YAML files are UTF-8; bytes that are "
+            "not text belong in a !!binary value)",
+        ) from err
+    # What reading the file in text mode does (universal newlines).
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_cassette_bytes(data: bytes, path: Path) -> Cassette:
@@ -366,14 +502,10 @@ def parse_cassette_bytes(data: bytes, path: Path) -> Cassette:
 
     For callers that already hold the bytes (drift keys its caches on them).
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise CassetteFormatError(
-            path=path, problem="not UTF-8 text", fix="restore the file or re-record it"
-        ) from err
-    # What reading the file in text mode does (universal newlines).
-    return parse_cassette(text.replace("\r\n", "\n").replace("\r", "\n"), path)
+    limit = max_body_bytes()
+    if len(data) > limit:
+        raise _too_large(path, len(data), limit)
+    return parse_cassette(_text_of(data, path), path)
 
 
 # --- writing -----------------------------------------------------------------
@@ -398,6 +530,7 @@ def pretty_json(body: bytes | None) -> bytes | None:
     """Re-indent a JSON body with sorted keys; anything else is returned unchanged."""
     if not body:
         return body
+    check_json_depth(body)  # json.loads, then _indented, recurse per level
     try:
         parsed = json.loads(body)
     except ValueError:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model
+from ..cassette.bodies import check_json_depth
 from ..cassette.format import Cassette, Interaction, per_cassette
 from ..cassette.parsed import parse_response
 from ..errors import CassetteFormatError
@@ -332,6 +333,7 @@ def _json_body(interaction: Interaction) -> Any:
     body = interaction.response.decoded_body()
     if not body.strip():
         return {}
+    check_json_depth(body)  # the walk recurses per level (a loaded cassette is checked)
     try:
         return json.loads(body)
     except ValueError:

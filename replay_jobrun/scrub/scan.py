@@ -425,9 +425,9 @@ def scan_cassette(
 
 def scan_file(path: Path) -> list[Finding]:
     """Leak-scan a cassette file as written, trusting the pseudonyms its metadata lists."""
-    from ..cassette.format import parse_cassette
+    from ..cassette.format import parse_cassette, read_cassette_text
 
-    text = path.read_text(encoding="utf-8")
+    text = read_cassette_text(path)  # size-limited, and a clean error for bytes not UTF-8
     cassette = parse_cassette(text, path)
     metadata = cassette.metadata
     # Values the recording's keep rules left readable are as legitimate as its pseudonyms.

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import model
+from ..cassette.bodies import check_json_depth
 from . import patterns
 from .learnt import Learnt
 from .ledger import Ledger, Memo
@@ -159,6 +160,7 @@ class ModelPass:
         return self._ledger.memoized(memo, key, lambda: self._modeled_body(body, shape))
 
     def _modeled_body(self, body: bytes, shape: Any) -> bytes:
+        check_json_depth(body)  # scrub_json recurses per level (a loaded cassette is checked)
         try:
             decoded = json.loads(body)
         except ValueError:

@@ -762,5 +762,5 @@ def test_python_tags_of_old_vcrpy_are_read(tmp_path: Path) -> None:
 
 def test_arbitrary_python_tags_are_refused(tmp_path: Path) -> None:
     text = "version: 1\ninteractions: !!python/object/apply:os.system ['true']\n"
-    with pytest.raises(CassetteFormatError, match="not valid YAML"):
+    with pytest.raises(CassetteFormatError, match="line 2: the YAML tag '!!python/object/apply"):
         parse_cassette(text, tmp_path / "evil.yaml")
