@@ -211,3 +211,27 @@ class CassetteBodyError(CassetteFormatError):
 
     Loading a cassette raises it naming the file and the interaction; the same check on
     a body that is not from a file (a live response while recording) names the body."""
+
+
+class ModelViolationError(UnknownFieldsError):
+    """Recorded responses that do not fit the installed botocore model.
+
+    A 2xx body that is not a JSON object, a member the operation always returns
+    missing, an enum value the model does not list, besides unknown fields. An
+    :class:`UnknownFieldsError`, so one ``except`` and one ``unknown_fields`` policy
+    cover every way a cassette and the model disagree."""
+
+    fmt = (
+        "{path}: the recorded responses do not fit botocore {version}'s model of "
+        "emr-containers (the cassette was recorded with botocore {recorded}):\n"
+        "{fields}\n"
+        "Fix: if the file was edited or merged by hand, restore it from version control or "
+        "re-record it. If AWS really sent this (a newer API), upgrade botocore, or replay it "
+        "as botocore parses it (with a warning): "
+        '@pytest.mark.jobrun_cassette(unknown_fields="drop"), the ini option '
+        'jobrun_unknown_fields = drop, or replay(..., unknown_fields="drop").'
+    )
+
+
+class ModelViolationWarning(UnknownFieldsWarning):
+    """Replay served responses that do not fit the installed model (``unknown_fields="drop"``)."""

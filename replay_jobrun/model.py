@@ -8,11 +8,16 @@ model JSON is read from disk once however many cassettes and tests use it.
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from .errors import CassetteFormatError
 
 SERVICE_NAME = "emr-containers"
 
@@ -77,6 +82,32 @@ def _utc_as_botocore_reads_it() -> Any:
     winter, summer = (botocore_parse(f"2000-{month}-01T00:00:00Z") for month in ("01", "07"))
     same = winter.tzinfo == summer.tzinfo and winter.utcoffset() == summer.utcoffset()
     return winter.tzinfo if same and not winter.utcoffset() else None
+
+
+def check_recorded_operations(names: Sequence[str | None], path: Path) -> None:
+    """Refuse operation names (a cassette's metadata block) that the installed model lacks.
+
+    botocore would raise ``OperationNotFoundError`` from deep inside whichever step
+    first asks the model (parse, scrub, drift); one clear error here names the file,
+    the interaction and the names that are valid.
+    """
+    if not any(names):
+        return
+    valid = service_model().operation_names
+    known = set(valid)
+    for index, name in enumerate(names):
+        if name is None or name in known:
+            continue
+        close = difflib.get_close_matches(name, valid, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise CassetteFormatError(
+            path=path,
+            problem=f"interaction #{index}: the metadata block names operation {name!r}, which "
+            f"botocore {botocore_version()}'s {SERVICE_NAME} model does not have{hint}; "
+            f"valid operations: {', '.join(valid)}",
+            fix=f"correct entry #{index} of 'replay_jobrun.operations' by hand, or re-record the "
+            "cassette; a cassette recorded with a newer botocore needs that botocore to replay",
+        )
 
 
 def botocore_version() -> str:

@@ -42,8 +42,10 @@ class CassetteOptions:
     - ``match_requests``: compare live requests with the recording at all.
     - ``region``: region of the fixture's own ``.client`` and of clients created
       without one.
-    - ``unknown_fields``: ``"fail"`` or ``"drop"`` response fields the installed
-      botocore does not know (default: the ``jobrun_unknown_fields`` ini option).
+    - ``unknown_fields``: ``"fail"`` or ``"drop"`` (replay with a warning) responses
+      that do not fit the installed botocore model: fields it does not know, enum
+      values it does not list, members the operation always returns missing, bodies
+      that are not JSON objects (default: the ``jobrun_unknown_fields`` ini option).
     - ``allowed_hosts``: hosts the test may reach while replaying, besides loopback
       (added to the ``jobrun_allowed_hosts`` ini option and ``--jobrun-allowed-hosts``).
     - ``subprocesses``: child processes the test starts (a CLI under test) are

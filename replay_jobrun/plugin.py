@@ -173,8 +173,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "jobrun_unknown_fields",
-        "replaying response fields the installed botocore does not know: fail (default) "
-        "or drop (with a warning)",
+        "replaying responses that do not fit the installed botocore model (unknown fields, "
+        "enum values, missing members, bodies that are not JSON): fail (default) or drop "
+        "(replayed as botocore parses them, with a warning)",
         default="fail",
     )
     parser.addini(

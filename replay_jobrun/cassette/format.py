@@ -405,6 +405,7 @@ def parse_cassette(text: str, path: Path) -> Cassette:
         )
     all_metadata, ours = _metadata(data, path)
     recorded_ops: list[str | None] = list(ours.get("operations") or [])
+    model.check_recorded_operations(recorded_ops, path)
     interactions = []
     for index, raw in enumerate(data["interactions"]):
         try:

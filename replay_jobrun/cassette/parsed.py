@@ -12,6 +12,7 @@ recording (:mod:`.retries`) is its last attempt's response, with the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -86,11 +87,29 @@ def parse_response(
         raise CassetteFormatError(
             path=path,
             problem=f"interaction #{index} ({interaction.label}): botocore cannot parse the "
-            f"response as {interaction.operation}: {type(err).__name__}: {err}",
+            f"response as {interaction.operation}: "
+            + (_not_an_object(response_dict["body"]) or f"{type(err).__name__}: {err}"),
             fix="the body was edited or truncated; restore it from version control or re-record",
         ) from err
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
     return ParsedResponse(interaction.operation, response.status, parsed)
+
+
+def _not_an_object(body: bytes) -> str | None:
+    """Why botocore failed, when the body is JSON but no object (only asked once it has)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(value, dict):
+        return None
+    kind = {
+        list: "a JSON list",
+        str: "a JSON string",
+        bool: "a JSON boolean",
+        type(None): "JSON null",
+    }.get(type(value), "a JSON number")
+    return f"the body is {kind}, where a JSON object is needed"
 
 
 def _validate(response: ParsedResponse, interaction: Interaction, path: Path, index: int) -> None:

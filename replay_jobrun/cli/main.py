@@ -320,13 +320,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return demo.run(args.out, sys.stdout)
     if args.command == "show":
         from ..cassette.format import load_cassette
-        from .summary import describe
+        from .summary import describe, model_problems
 
+        unfit = False
         for index, path in enumerate(cassette_files(args.cassettes)):
             if index:
                 print()
-            print(describe(load_cassette(path)))
-        return 0
+            cassette = load_cassette(path)
+            print(describe(cassette))
+            unfit = unfit or bool(model_problems(cassette))
+        return 2 if unfit else 0  # a cassette replay refuses is bad input
     if args.command == "scrub":
         return _scrub(args)
     if args.command == "scan":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .. import model
 from ..cassette.format import Cassette
 from ..cassette.parsed import ParsedResponse, parsed_responses
 from ..cassette.retries import recorded_calls
@@ -55,11 +56,26 @@ def retry_notes(cassette: Cassette) -> dict[int, str]:
     return notes
 
 
+def model_problems(cassette: Cassette) -> dict[int, list[str]]:
+    """Per interaction, where its response does not fit the installed model (replay
+    fails on it by default), a line each."""
+    from ..drift.fingerprint import model_violations
+
+    found: dict[int, list[str]] = {}
+    for violation in model_violations(cassette):
+        label = cassette.interactions[violation.index].label
+        found.setdefault(violation.index, []).append(f"  #{violation.index} {label}: {violation}")
+    return found
+
+
 def describe(cassette: Cassette) -> str:
     """The text ``replay-jobrun show`` prints."""
     meta: Mapping[str, Any] = cassette.metadata
     responses = parsed_responses(cassette)
     notes = retry_notes(cassette)
+    problems = model_problems(cassette)
+    for index in problems:
+        notes[index] = notes.get(index, "") + "  NOT OK (see below)"
     header = [
         f"cassette   {cassette.path}",
         f"recorded   {meta.get('recorded_at', 'unknown')} with botocore {meta.get('botocore', '?')}, "
@@ -73,4 +89,10 @@ def describe(cassette: Cassette) -> str:
             [outcome(r) + notes.get(n, "") for n, r in enumerate(responses)],
         ),
     ]
+    if problems:
+        header += [
+            f"NOT OK: the responses do not fit botocore {model.botocore_version()}'s model "
+            '(replay fails; unknown_fields="drop" replays them with a warning):',
+            *(line for lines in problems.values() for line in lines),
+        ]
     return "\n".join(header)

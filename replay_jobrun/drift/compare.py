@@ -129,15 +129,10 @@ def compare(old: Fingerprint, new: Fingerprint) -> list[DriftFinding]:
     for (scope, path), type_name in unknown.items():
         note = "in the old recording too" if (scope, path) in old_unknown else None
         findings.add(DriftFinding(Kind.UNKNOWN_TO_MODEL, scope, path, note, type_name))
-    typed = {(f.scope, f.path) for f in findings if f.kind is Kind.TYPE_CHANGED}
-    for finding in _model_findings(new):
-        if finding.kind is Kind.TYPE_CHANGED and (finding.scope, finding.path) in typed:
+    between = {(f.kind, f.scope, f.path) for f in findings}
+    for finding in _model_findings(new, old):
+        if (finding.kind, finding.scope, finding.path) in between:
             continue  # already reported as a change between the recordings
-        if finding.kind is Kind.NEW_ENUM_VALUE:
-            # One finding per value: the model's note says more than "not seen before".
-            findings.discard(
-                DriftFinding(Kind.NEW_ENUM_VALUE, finding.scope, finding.path, None, finding.new)
-            )
         findings.add(finding)
     return sorted(findings)
 
@@ -156,10 +151,9 @@ def _between(
         keys = level.path(output_format="list")
         if len(keys) == 3 and keys[2] == "type":
             findings.add(DriftFinding(Kind.TYPE_CHANGED, keys[0], keys[1], level.t1, level.t2))
-    for level in tree.get("set_item_added", ()):
-        keys = level.path(output_format="list")
-        if len(keys) >= 3 and keys[2] == "enum":
-            findings.add(DriftFinding(Kind.NEW_ENUM_VALUE, keys[0], keys[1], None, str(level.t2)))
+    # No finding from enum values one recording has and the other lacks: a value the
+    # installed model lists is one AWS may send any day (DISABLED after ENABLED), and
+    # one it does not list is reported against the model (_model_findings), once.
     retyped = {(f.scope.operation, f.scope.response, f.path) for f in findings}
     for kind, report in (
         (Kind.ADDED, "dictionary_item_added"),
@@ -225,16 +219,38 @@ def _subtree_roots(
     return findings
 
 
-def _model_findings(fingerprint: Fingerprint) -> set[DriftFinding]:
-    """Enum values and value types the installed model does not allow."""
+def _model_findings(fingerprint: Fingerprint, old: Fingerprint | None = None) -> set[DriftFinding]:
+    """Enum values and value types the installed model does not allow.
+
+    A new enum value is a value the installed model does not list for its field,
+    whatever the older recording held (noted when it held that value too).
+    """
     version = model.botocore_version()
+    before = old.unmodelled_values if old is not None else set()
     found = {
-        DriftFinding(Kind.NEW_ENUM_VALUE, scope, path, f"not in botocore {version}", value)
+        DriftFinding(
+            Kind.NEW_ENUM_VALUE,
+            scope,
+            path,
+            f"not in botocore {version}"
+            + ("; in the old recording too" if (scope, path, value) in before else ""),
+            value,
+        )
         for scope, path, value in fingerprint.unmodelled_values
     }
     found.update(
         DriftFinding(Kind.TYPE_CHANGED, scope, path, f"{expected} in the model", seen)
         for scope, path, seen, expected in fingerprint.off_model
+    )
+    # A 2xx response without what its operation always returns, or whose body is
+    # no JSON object at all: what the code under test reads is gone.
+    found.update(
+        DriftFinding(Kind.REMOVED, scope, path, "always returned per the model")
+        for scope, path in fingerprint.missing
+    )
+    found.update(
+        DriftFinding(Kind.TYPE_CHANGED, scope, "", "a JSON object in the model", problem)
+        for scope, problem in fingerprint.bad_body
     )
     return found
 

@@ -22,7 +22,7 @@ import datetime
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +157,10 @@ class Fingerprint:
     off_model: set[tuple[Scope, str, str, str]] = field(default_factory=set)
     # (scope, path, enum value the model does not list)
     unmodelled_values: set[tuple[Scope, str, str]] = field(default_factory=set)
+    # (scope, path) of members a 2xx response always holds (see always_returned), absent
+    missing: set[tuple[Scope, str]] = field(default_factory=set)
+    # (scope, what the body is) where a 2xx body is not a JSON object: "not JSON (…)", "a JSON list"
+    bad_body: set[tuple[Scope, str]] = field(default_factory=set)
 
     def note(self, scope: Scope, path: str, type_name: str, enum_value: str | None = None) -> None:
         entry = self.fields.setdefault(scope, {}).setdefault(path, {"type": type_name})
@@ -176,6 +180,8 @@ class Fingerprint:
         self.unknown |= other.unknown
         self.off_model |= other.off_model
         self.unmodelled_values |= other.unmodelled_values
+        self.missing |= other.missing
+        self.bad_body |= other.bad_body
 
     def present(self, operation: str, response: str) -> set[str]:
         """Every path seen for an operation's response, whatever the outcome."""
@@ -249,9 +255,17 @@ class _Walker:
         *,
         scope: Scope,
         extra_known: frozenset[str] = frozenset(),
+        always: Sequence[str] = (),
     ) -> None:
         members = shape.members
         wire = {m.serialization.get("name", name): name for name, m in members.items()}
+        if self.base.response == OK:  # an error body is botocore's error parser's to read
+            for name in (*shape.required_members, *always):
+                member = members[name]
+                if member.serialization.get("location"):
+                    continue  # a header or the status code, not the body
+                if raw.get(member.serialization.get("name", name)) is None:
+                    self.fp.missing.add((scope, f"{prefix}{name}"))
         state_scope = scope
         if "state" in members:
             state = raw.get("state")
@@ -329,15 +343,42 @@ class _Walker:
                 self._raw(item, f"{path}[*]", scope)
 
 
-def _json_body(interaction: Interaction) -> Any:
+def _json_body(interaction: Interaction) -> tuple[Any, str | None]:
+    """The JSON body (``{}`` when empty, as botocore reads it), or None and why not."""
     body = interaction.response.decoded_body()
     if not body.strip():
-        return {}
+        return {}, None
     check_json_depth(body)  # the walk recurses per level (a loaded cassette is checked)
     try:
-        return json.loads(body)
-    except ValueError:
-        return None
+        return json.loads(body), None
+    except ValueError as err:  # UnicodeDecodeError included
+        return None, f"not JSON ({err})"
+
+
+@functools.cache
+def always_returned(operation: str) -> tuple[str, ...]:
+    """Top-level members every 2xx response of ``operation`` holds, by the installed model.
+
+    The members the output shape lists as ``required`` (emr-containers lists none at
+    the top level today; nested shapes such as ``JobTemplate`` do, and the walk checks
+    those wherever they appear), and the one member of an output that has nothing
+    else but pagination tokens, when that member is a structure: ``DescribeJobRun``'s
+    ``jobRun``, ``DescribeVirtualCluster``'s ``virtualCluster``. Such a response is
+    that resource or nothing. Lists and maps are not counted: AWS may leave out an
+    empty one, and botocore's paginator reads a missing result key as no results.
+    """
+    shape = model.service_model().operation_model(operation).output_shape
+    if shape is None:
+        return ()
+    body = [
+        name
+        for name, member in shape.members.items()
+        if not member.serialization.get("location") and name not in model.page_tokens(operation)
+    ]
+    only = body[0] if len(body) == 1 else None
+    if only is not None and shape.members[only].type_name == "structure":
+        return (only,)
+    return ()
 
 
 def interaction_fingerprint(
@@ -347,17 +388,24 @@ def interaction_fingerprint(
     parsed = parsed or {}
     fingerprint = Fingerprint()
     operation = interaction.operation
-    raw = _json_body(interaction)
-    if operation is None or not isinstance(raw, dict):
+    if operation is None:
+        return fingerprint
+    raw, problem = _json_body(interaction)
+    ok = interaction.response.status < 300
+    if ok and problem is None and not isinstance(raw, dict):
+        problem = f"a JSON {_value_type(raw)}"
+    if ok and problem is not None:
+        fingerprint.bad_body.add((Scope(operation), problem))
+    if not isinstance(raw, dict):
         return fingerprint
     service = model.service_model()
-    if interaction.response.status < 300:
+    if ok:
         shape = service.operation_model(operation).output_shape
         walker = _Walker(fingerprint, operation, OK)
         scope = walker.base
         fingerprint.note(scope, "", "structure")
         if shape is not None:
-            walker.structure(raw, parsed, shape, "", scope=scope)
+            walker.structure(raw, parsed, shape, "", scope=scope, always=always_returned(operation))
         else:
             for key, value in raw.items():
                 walker.unknown(value, key, scope)
@@ -449,3 +497,79 @@ def unknown_fields(cassette: Cassette) -> list[tuple[int, list[str]]]:
         if paths:
             found.append((index, paths))
     return found
+
+
+@dataclass(frozen=True)
+class ModelViolation:
+    """Where a recorded response does not fit the installed model, for one interaction."""
+
+    index: int
+    path: str
+    """The field path (``jobRun.state``), or ``""`` for the body as a whole."""
+    problem: str
+    unknown: bool = False
+    """A field botocore does not know (what ``UnknownFieldsError`` has always named)."""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}" if self.path else self.problem
+
+
+def model_violations(cassette: Cassette) -> list[ModelViolation]:
+    """Every place a cassette's responses do not fit the installed botocore model.
+
+    Fields botocore does not know (any response); and, in 2xx responses only (an
+    error body is read by botocore's error parser, not along the output shape): a body
+    that is not a JSON object, a member the operation always returns
+    (:func:`always_returned`, and ``required`` members of the model's structures)
+    missing or null, and an enum value the model does not list.
+    """
+    found = []
+    version = model.botocore_version()
+    for index, one in enumerate(interaction_fingerprints(cassette)):
+        operation = cassette.interactions[index].operation
+        for _, problem in sorted(one.bad_body):
+            found.append(
+                ModelViolation(
+                    index,
+                    "",
+                    f"the body is {problem}, where {operation}'s response is a JSON object",
+                )
+            )
+        for scope, path in sorted(one.missing):
+            why = (
+                "the model marks it required"
+                if path not in always_returned(scope.operation)
+                else "it is the response's one member"
+            )
+            found.append(
+                ModelViolation(index, path, f"missing; {operation} always returns it ({why})")
+            )
+        for scope, path, value in sorted(one.unmodelled_values):
+            if scope.response != OK:
+                continue
+            found.append(
+                ModelViolation(
+                    index,
+                    path,
+                    f"{value!r} is not a value botocore {version} knows "
+                    f"(valid: {', '.join(_enum_at(scope.operation, path))})",
+                )
+            )
+        for path in sorted({path for _, path, _ in one.unknown}):
+            found.append(
+                ModelViolation(index, path, f"a field botocore {version} does not know", True)
+            )
+    return found
+
+
+def _enum_at(operation: str, path: str) -> list[str]:
+    """The enum of the output member at a fingerprint path (only asked on the error path)."""
+    shape = model.service_model().operation_model(operation).output_shape
+    for step in re.findall(r"\[\*\]|\{\*\}|[^.\[{]+", path):
+        if step == "[*]":
+            shape = shape.member
+        elif step == "{*}":
+            shape = shape.value
+        else:
+            shape = shape.members[step]
+    return list(getattr(shape, "enum", None) or [])

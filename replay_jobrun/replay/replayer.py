@@ -38,6 +38,8 @@ from ..clients import Call, ClientPolicy, intercept_clients
 from ..errors import (
     BlockedHostError,
     IgnoreParamsError,
+    ModelViolationError,
+    ModelViolationWarning,
     ReplayError,
     RequestMismatchError,
     UnexpectedCallError,
@@ -223,29 +225,52 @@ class Replay:
             )
 
     def _check_unknown_fields(self) -> None:
-        # botocore's parser drops fields its model lacks, as the live client would; a
-        # cassette from a newer API must not pass silently as if nothing were missing.
-        from ..drift.fingerprint import unknown_fields
+        # botocore's parser drops fields its model lacks, and serves bodies that do not
+        # fit the model as they are (an unparseable body as an empty response), as the
+        # live client would; a cassette that does not fit the installed model must not
+        # pass silently. `unknown_fields` decides for every such problem.
+        from ..drift.fingerprint import model_violations
 
-        found = unknown_fields(self.loaded)
+        found = model_violations(self.loaded)
         if not found:
             return
-        error = UnknownFieldsError(
-            path=self.path,
-            version=model.botocore_version(),
-            recorded=self.loaded.metadata.get("botocore") or "an unknown version",
-            fields="\n".join(
-                f"  #{index} {self.loaded.interactions[index].label}: {', '.join(paths)}"
-                for index, paths in found
-            ),
-        )
+        interactions = self.loaded.interactions
+        version = model.botocore_version()
+        recorded = self.loaded.metadata.get("botocore") or "an unknown version"
+        if all(v.unknown for v in found):
+            by_index: dict[int, list[str]] = {}
+            for violation in found:
+                by_index.setdefault(violation.index, []).append(violation.path)
+            fields = "\n".join(
+                f"  #{index} {interactions[index].label}: {', '.join(paths)}"
+                for index, paths in by_index.items()
+            )
+            error: UnknownFieldsError = UnknownFieldsError(
+                path=self.path, version=version, recorded=recorded, fields=fields
+            )
+            warning = f"replaying without the field(s) botocore {version} does not know"
+            category: type[UnknownFieldsWarning] = UnknownFieldsWarning
+        else:
+            lines: list[str] = []
+            for violation in found:
+                label = f"  #{violation.index} {interactions[violation.index].label}:"
+                if label not in lines:
+                    lines.append(label)
+                lines.append(f"    {violation}")
+            fields = "\n".join(lines)
+            error = ModelViolationError(
+                path=self.path, version=version, recorded=recorded, fields=fields
+            )
+            warning = (
+                f"replaying responses that do not fit botocore {version}'s model, "
+                "as botocore parses them"
+            )
+            category = ModelViolationWarning
         if self.unknown_fields == "fail":
             raise error
-        fields = error.kwargs["fields"]
         warnings.warn(
-            f"{self.path}: replaying without the field(s) botocore "
-            f"{model.botocore_version()} does not know:\n{fields}",
-            UnknownFieldsWarning,
+            f"{self.path}: {warning}:\n{fields}",
+            category,
             stacklevel=_outside_this_package(),
         )
 
@@ -687,7 +712,11 @@ def replay(
     thread; ``strict_order=True`` requires the recorded order across all calls.
     Response fields the installed botocore does not know raise
     :class:`UnknownFieldsError` unless ``unknown_fields="drop"``, which replays
-    without them and warns (:class:`UnknownFieldsWarning`).
+    without them and warns (:class:`UnknownFieldsWarning`). So do, as
+    :class:`ModelViolationError` / :class:`ModelViolationWarning`, 2xx responses
+    whose body is no JSON object, lacks a member the operation always returns, or
+    holds an enum value the model does not list (``drop`` replays what botocore
+    parses from them).
 
     With ``subprocesses``, child processes started inside the block are served from
     the same recording (:mod:`replay_jobrun.children`): their emr-containers calls are

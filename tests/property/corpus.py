@@ -37,6 +37,7 @@ import yaml
 from hypothesis import strategies as st
 
 from replay_jobrun import model
+from replay_jobrun.drift.fingerprint import always_returned
 
 REGION = "us-east-1"
 
@@ -450,6 +451,7 @@ class Builder:
         self.ids = ids
         self.plants: list[Plant] = []
         self._side = "request"
+        self._always: tuple[str, ...] = ()
         # Accounts seen inside ARNs and sensitive values, earlier in the cassette and in
         # the payload being built: a bare account id or an echoed sensitive value is only
         # planted where the scrubber can have learnt it.
@@ -457,9 +459,13 @@ class Builder:
         self._sensitive: dict[str, list[str]] = {"cassette": [], "payload": []}
 
     # -- entry points ------------------------------------------------------------------
-    def payload(self, shape: Any, side: str, where: str) -> dict[str, Any]:
-        """A request's params (side "request") or a response's JSON body (side "response")."""
+    def payload(
+        self, shape: Any, side: str, where: str, always: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """A request's params (side "request") or a response's JSON body (side "response");
+        ``always``: top-level members it must hold besides the model's required ones."""
         self._side = side
+        self._always = always
         self._arn_accounts["payload"] = []
         self._sensitive["payload"] = []
         value = self.value(shape, where, 0)
@@ -471,7 +477,8 @@ class Builder:
     def response(self, operation: str, index: int) -> QueuedResponse:
         label = f"#{index} {operation} response"
         shape = model.service_model().operation_model(operation).output_shape
-        body = self.payload(shape, "response", f"{label} body")
+        # What replay holds every response to: DescribeJobRun's jobRun, for one.
+        body = self.payload(shape, "response", f"{label} body", always_returned(operation))
         request_id = str(uuid.UUID(int=self.rng.getrandbits(128)))
         headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
         if self.draw(st.booleans()):
@@ -504,7 +511,9 @@ class Builder:
         if kind == "structure":
             out = {}
             for member_name, member in shape.members.items():
-                required = member_name in shape.required_members
+                required = member_name in shape.required_members or (
+                    depth == 0 and member_name in self._always
+                )
                 if required or (depth < MAX_DEPTH and self.draw(st.booleans())):
                     out[member_name] = self.value(
                         member, f"{where}.{member_name}", depth + 1, member_name

@@ -67,3 +67,31 @@ def test_cli_show_exits_2_with_the_message(
     assert "no top-level 'interactions' list" in err
     assert cli.main(["show", str(tmp_path / "missing.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+REAL = Path(__file__).resolve().parents[2] / "cassettes" / "real"
+
+
+def test_an_operation_the_model_lacks_is_named_with_the_valid_ones_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = REAL / "describe-job-run_completed_sparkpilot-1.yaml"
+    path = tmp_path / "renamed.yaml"
+    path.write_text(source.read_text().replace("  - DescribeJobRun\n", "  - DescribeJobRunz\n"))
+    before = path.read_bytes()
+
+    with pytest.raises(CassetteFormatError) as raised, replay(path):
+        pass
+    message = str(raised.value)
+    assert str(path) in message
+    assert "interaction #0" in message
+    assert "'DescribeJobRunz'" in message
+    assert "did you mean 'DescribeJobRun'?" in message
+    assert "valid operations: CancelJobRun, CreateJobTemplate," in message
+    assert "replay_jobrun.operations" in message
+    for command in (["show"], ["scan"], ["drift", "--model"], ["scrub"]):
+        assert cli.main([*command, str(path)]) == 2, command
+        err = capsys.readouterr().err
+        assert "'DescribeJobRunz', which botocore" in err, command
+        assert "Traceback" not in err
+    assert path.read_bytes() == before

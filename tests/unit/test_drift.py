@@ -170,7 +170,10 @@ def test_one_path_holding_two_types_keeps_both_sorted() -> None:
 def test_compare_finds_nothing_between_equal_fingerprints_and_reports_both_directions() -> None:
     completed = fingerprint(real(COMPLETED_1))
     retried = fingerprint(
-        _with(real(COMPLETED_1), *edited(real(COMPLETED_1), set_("retryPolicyConfiguration", {})))
+        _with(
+            real(COMPLETED_1),
+            *edited(real(COMPLETED_1), set_("retryPolicyConfiguration", {"maxAttempts": 2})),
+        )
     )
     assert compare(completed, completed) == []
     assert compare(completed, retried) == [
@@ -179,6 +182,48 @@ def test_compare_finds_nothing_between_equal_fingerprints_and_reports_both_direc
     assert compare(retried, completed) == [
         DriftFinding(Kind.REMOVED, DESCRIBE, "jobRun.retryPolicyConfiguration", old="structure")
     ]
+
+
+MONITORING = "configurationOverrides.monitoringConfiguration"
+
+
+def test_a_value_the_model_lists_is_no_new_enum_value_whatever_the_old_recording_held() -> None:
+    # The old recording happened to hold ENABLED and COMPLETED only; DISABLED and
+    # CANCELLED are in botocore's PersistentAppUI and JobRunState enums.
+    old = real(COMPLETED_1)
+    new = _with(
+        old,
+        *edited(old, set_(f"{MONITORING}.persistentAppUI", "DISABLED"), set_("state", "CANCELLED")),
+    )
+    assert compare(fingerprint(old), fingerprint(new)) == []
+    assert compare_cassettes(old, new).findings == ()
+
+
+def test_a_value_the_model_does_not_list_is_a_new_enum_value_noting_the_old_side() -> None:
+    old = real(COMPLETED_1)
+    partial = _with(old, *edited(old, set_(f"{MONITORING}.persistentAppUI", "PARTIAL")))
+    version = model.botocore_version()
+    path = f"jobRun.{MONITORING}.persistentAppUI"
+    assert compare(fingerprint(old), fingerprint(partial)) == [
+        DriftFinding(Kind.NEW_ENUM_VALUE, DESCRIBE, path, f"not in botocore {version}", "PARTIAL")
+    ]
+    assert compare(fingerprint(partial), fingerprint(partial)) == [
+        DriftFinding(
+            Kind.NEW_ENUM_VALUE,
+            DESCRIBE,
+            path,
+            f"not in botocore {version}; in the old recording too",
+            "PARTIAL",
+        )
+    ]
+    done = _with(old, *edited(old, set_("state", "DONE")))
+    (finding,) = compare(fingerprint(old), fingerprint(done))
+    assert (finding.kind, finding.path, finding.new) == (
+        Kind.NEW_ENUM_VALUE,
+        "jobRun.state",
+        "DONE",
+    )
+    assert finding.scope.outcome == "DONE"
 
 
 def test_a_scope_sharing_few_paths_with_its_counterpart_is_still_compared() -> None:
@@ -323,7 +368,10 @@ def test_a_kind_qualified_rule_matches_that_kind_only() -> None:
 
 def test_ignored_findings_are_dropped_and_counted(tmp_path: Path) -> None:
     base = real(COMPLETED_1)
-    new = _with(base, *edited(base, set_("retryPolicyConfiguration", {}), set_("newField", 1)))
+    new = _with(
+        base,
+        *edited(base, set_("retryPolicyConfiguration", {"maxAttempts": 2}), set_("newField", 1)),
+    )
     save_cassette(base, tmp_path / "old.yaml")
     save_cassette(new, tmp_path / "new.yaml")
 
