@@ -199,7 +199,13 @@ def write_scrubbed(
     if grouping_known(cassette):
         # Written even when empty: its presence says no call was retried (see cassette/retries.py).
         metadata[METADATA_FIELD] = metadata_entries(calls)
-    scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
+    scrubbed = Cassette(
+        target,
+        tuple(interactions),
+        metadata,
+        cassette.foreign_metadata,
+        scrubber.scrub_value(cassette.extra),  # other tools' top-level keys: kept, scrubbed
+    )
     text = dump_cassette(scrubbed)
     findings = scan_cassette(scrubbed.interactions, text, scrubber.sources, scrubber.pseudonyms)
     if findings:

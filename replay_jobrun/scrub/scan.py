@@ -183,6 +183,25 @@ def interaction_parts(interaction: Interaction) -> Iterator[tuple[str, str | Non
         body = response.body
     for path, text in _body_parts(body):
         yield "response.body", path, text
+    for path, text in _extra_leaves(interaction.extra):
+        yield path, None, text
+
+
+def _extra_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """``(path, text)`` for every key and string of what an interaction holds beyond its
+    modelled fields (``response.url``), bytes decoded as a body is."""
+    if isinstance(value, bytes):
+        yield path, _inflate(value).decode("utf-8", errors="replace")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield child, str(key)
+            yield from _extra_leaves(item, child)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _extra_leaves(item, path)
+    else:
+        yield from _leaves(value, path)
 
 
 def _text_findings(
@@ -331,6 +350,7 @@ def _interactions_clean(
                 texts.update([f"{name}: {value}" for value in values])
         if request.body:
             bodies.add(request.body)
+        loud.update(text for _, text in _extra_leaves(interaction.extra))
         try:
             bodies.add(response.decoded_body())
         except OSError:
