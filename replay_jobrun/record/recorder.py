@@ -52,6 +52,7 @@ from ..errors import (
     IgnoreParamsError,
     LeakError,
     ReplayJobrunError,
+    ScrubRuleError,
 )
 from ..replay import matching, paths
 from ..replay.network import active_vcr_cassette, is_loopback
@@ -191,7 +192,11 @@ def write_scrubbed(
     # Attempts that cannot be grouped fail here, before anything is written.
     calls = recorded_calls(cassette)
     scrubber.learn_pseudonyms(cassette.metadata.get("pseudonyms") or ())
-    interactions, report = scrubber.scrub_all(cassette.interactions)
+    try:
+        interactions, report = scrubber.scrub_all(cassette.interactions)
+        extra = scrubber.scrub_value(cassette.extra)  # other tools' top-level keys
+    except ScrubRuleError as err:
+        raise ScrubRuleError(**{**err.kwargs, "where": f"{target}: "}) from None
     interactions = with_attempt_headers(normalize_all(interactions), cassette.interactions, calls)
     metadata = build_metadata(
         cassette, interactions, scrubber, report, region=region, recorded_at=recorded_at
@@ -204,16 +209,23 @@ def write_scrubbed(
         tuple(interactions),
         metadata,
         cassette.foreign_metadata,
-        scrubber.scrub_value(cassette.extra),  # other tools' top-level keys: kept, scrubbed
+        extra,
     )
     text = dump_cassette(scrubbed)
-    findings = scan_cassette(scrubbed.interactions, text, scrubber.sources, scrubber.pseudonyms)
+    findings = scan_cassette(
+        scrubbed.interactions,
+        text,
+        scrubber.sources,
+        scrubber.pseudonyms,
+        scrubber.short_secrets,
+    )
     if findings:
         raise LeakError(
             path=target,
             count=len(findings),
             findings="\n".join(f"{f}\n    missed by {f.rule}" for f in findings),
-            fix="add a scrub rule that covers them (README, 'Scrubbing'), then record again:\n"
+            fix="add a scrub rule that covers them (README, 'Scrubbing'), then record (or "
+            "`replay-jobrun scrub`) again:\n"
             + "\n".join(sorted({f"    {f.fix}" for f in findings})),
         )
     write_atomic(target, text)

@@ -121,6 +121,12 @@ class Scrubber:
         return self._learnt.sources
 
     @property
+    def short_secrets(self) -> frozenset[str]:
+        """Credentials below the sweep floor: replaced, and looked for by the leak scan, only
+        where they stand as credentials (``patterns.SWEEP_FLOOR``)."""
+        return frozenset(self._learnt.short)
+
+    @property
     def pseudonyms(self) -> frozenset[str]:
         return frozenset(self._learnt.pseudonyms)
 
@@ -130,7 +136,9 @@ class Scrubber:
 
     def learn_secret_key(self, secret_key: str) -> None:
         """Sweep a client's secret access key wherever it shows up (it is never on the wire)."""
-        self._learnt.remember(secret_key, PLACEHOLDER_SECRET, "the client's secret access key")
+        self._learnt.remember(
+            secret_key, PLACEHOLDER_SECRET, "the client's secret access key", credential=True
+        )
 
     # -- the passes on their own ---------------------------------------------------
     def scrub_text(self, text: str, tokens: bool = True) -> str:
@@ -163,10 +171,15 @@ class Scrubber:
         if isinstance(value, bytes):
             return self._text.scrub_bytes(value)
         if isinstance(value, Mapping):
-            return {self.scrub_value(k): self.scrub_value(v) for k, v in value.items()}
+            return {self.scrub_value(k): self._scrub_item(k, v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return type(value)(self.scrub_value(v) for v in value)
         return value
+
+    def _scrub_item(self, key: Any, value: Any) -> Any:
+        if isinstance(key, str) and isinstance(value, str):
+            return self._text.short_credential(key, value) or self._text.scrub_text(value)
+        return self.scrub_value(value)
 
     def scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
         """A live request scrubbed with the rules its recording went through (for matching)."""
