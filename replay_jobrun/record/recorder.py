@@ -274,18 +274,29 @@ class _Persister:
 
     def _save(self, cassette_path: Path, cassette_dict: dict[str, Any]) -> None:
         recording = self._recording
+        # new_episodes keeps the file's interactions, which vcrpy read without the keys it
+        # does not model (beside request and response, inside request): taken from our parse.
+        before = recording.previous if recording.mode is RecordMode.NEW_EPISODES else None
+        kept_extra = [i.extra for i in before.interactions] if before is not None else []
         interactions = []
-        for request, response in zip(
-            cassette_dict["requests"], cassette_dict["responses"], strict=True
+        for index, (request, response) in enumerate(
+            zip(cassette_dict["requests"], cassette_dict["responses"], strict=True)
         ):
             raw = {"request": request._to_dict(), "response": response}
             raw["request"]["uri"] = canonical_uri(request.uri, recording.region)
             operation = model.operation_for_request(request.method, request.uri)
-            interactions.append(_interaction_from_vcr(raw, operation))
+            interaction = _interaction_from_vcr(raw, operation)
+            if index < min(recording._previous_count, len(kept_extra)):
+                interaction = replace(interaction, extra=kept_extra[index])
+            interactions.append(interaction)
         foreign = dict(cassette_dict.get("metadata") or {})
         foreign.pop("replay_jobrun", None)
         cassette = Cassette(
-            cassette_path, tuple(interactions), recording._previous_metadata, foreign
+            cassette_path,
+            tuple(interactions),
+            recording._previous_metadata,
+            foreign,
+            before.extra if before is not None else {},
         )
         # Attempts of one call share botocore's random invocation id, which is not written:
         # the grouping is, in the metadata (new_episodes keeps the kept part's groups).
