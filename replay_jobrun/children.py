@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import model
-from .errors import ConfigError, ReplayJobrunError
+from .errors import ConfigError, ReplayJobrunError, shown_url
 
 if TYPE_CHECKING:
     from http.server import ThreadingHTTPServer
@@ -443,7 +443,8 @@ class Forwarder:
         if urlsplit(endpoint).netloc == host:
             raise ConfigError(
                 source="subprocesses=True (recording)",
-                problem=f"the endpoint of this process's clients is the broker itself ({endpoint})",
+                problem="the endpoint of this process's clients is the broker itself "
+                f"({shown_url(endpoint)})",
                 valid="an endpoint to record from: --jobrun-endpoint-url=URL, or AWS",
             )
         url = endpoint.rstrip("/") + request.target

@@ -7,6 +7,7 @@ exceptions are.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -29,6 +30,16 @@ def _rebuild(cls: type[ReplayJobrunError], kwargs: dict[str, Any]) -> ReplayJobr
     return cls(**kwargs)
 
 
+# scheme://user:password@ (the password may hold an "@"; the host part never a "/?#").
+_USER_INFO = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
+
+
+def shown_url(url: str) -> str:
+    """A URL as a message may print it: without user info (``https://user:token@host``
+    gives ``https://host``). Every message that prints an endpoint URL goes through this."""
+    return _USER_INFO.sub(lambda m: f"{m.group(1) or ''}//", url, count=1)
+
+
 class CassetteNotFoundError(ReplayJobrunError, FileNotFoundError):
     """Replay needs a cassette that does not exist yet."""
 
@@ -49,8 +60,9 @@ class LeakError(ReplayJobrunError):
     """A cassette still holds a secret after scrubbing; it was not written."""
 
     fmt = (
-        "Refusing to write {path}: {count} possible secret(s) survived scrubbing "
-        "(nothing was written; the previous file, if any, is unchanged):\n{findings}\n"
+        "Refusing to write {path}: after scrubbing it still holds {count} possible "
+        "secret(s) (nothing was written; the previous file, if any, is unchanged; "
+        "values are never shown):\n{findings}\n"
         "Fix: {fix}"
     )
 
@@ -166,6 +178,11 @@ class NetworkBlockedError(ReplayError):
         "handlers), or record instead: --jobrun-record-mode=once with --jobrun-endpoint-url=URL."
     )
 
+    def __init__(self, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("url"), str):
+            kwargs["url"] = shown_url(kwargs["url"])
+        super().__init__(**kwargs)
+
 
 class BlockedHostError(NetworkBlockedError):
     """The code under test tried to reach a host while a cassette replayed."""
@@ -235,3 +252,20 @@ class ModelViolationError(UnknownFieldsError):
 
 class ModelViolationWarning(UnknownFieldsWarning):
     """Replay served responses that do not fit the installed model (``unknown_fields="drop"``)."""
+
+
+class ScrubRuleError(ReplayJobrunError):
+    """A scrub rule of the user's raised, or returned no string, while applied to a value.
+
+    The message names the rule (pattern or path, and its replacement), never the value:
+    that is what the rule was meant to hide. ``where`` (optional) names the cassette."""
+
+    fmt = (
+        "{where}the scrub rule {rule} failed: {error} (the value it was applied to is not "
+        "shown).\nFix: correct the rule (a replacement function must take a string and "
+        "return one); then record or scrub again."
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("where", "")
+        super().__init__(**kwargs)

@@ -17,7 +17,7 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ConfigError, MarkerOptionError
+from .errors import ConfigError, MarkerOptionError, shown_url
 
 RECORD_MODE_ENV = "REPLAY_JOBRUN_RECORD_MODE"
 ENDPOINT_URL_ENV = "REPLAY_JOBRUN_ENDPOINT_URL"
@@ -353,5 +353,8 @@ def _explicit_path(cassette_dir: Path, name_or_path: str | None) -> Path | None:
 
 def record_command(nodeid: str, endpoint_url: str | None = None) -> str:
     """The command that records one test's cassette."""
-    endpoint = f" --jobrun-endpoint-url={shlex.quote(endpoint_url)}" if endpoint_url else ""
+    # User info (a token in https://user:token@host) is never printed: the user adds it back.
+    endpoint = (
+        f" --jobrun-endpoint-url={shlex.quote(shown_url(endpoint_url))}" if endpoint_url else ""
+    )
     return f"pytest {shlex.quote(nodeid)} --jobrun-record-mode=once{endpoint}"

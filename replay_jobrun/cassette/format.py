@@ -107,6 +107,11 @@ class Interaction:
     request: RecordedRequest
     response: RecordedResponse
     operation: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """What the file holds that the fields above do not model (another tool's ``url``
+    under ``response``, a key of its own beside ``request``): the interaction's mapping
+    with only those keys, nested as found, written back as they were (see
+    :func:`unknown_keys`)."""
 
     @property
     def label(self) -> str:
@@ -129,6 +134,8 @@ class Cassette:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     # Metadata of other tools (vcrpy's get_metadata) is kept as found.
     foreign_metadata: Mapping[str, Any] = field(default_factory=dict)
+    # Top-level keys of other tools (not version, interactions or a metadata block).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 _T = TypeVar("_T")
@@ -220,6 +227,44 @@ def _status_code(value: Any) -> int:
     )
 
 
+# The keys of an interaction the data model reads (None: the whole value); every other
+# key is kept as found in Interaction.extra. A scrub or a re-recording drops nothing.
+_MODELLED: dict[str, Any] = {
+    "request": {"method": None, "uri": None, "headers": None, "body": None},
+    "response": {
+        "status": {"code": None, "message": None},
+        "headers": None,
+        "body": {"string": None},
+    },
+}
+# Top-level keys the data model reads.
+_MODELLED_TOP = frozenset({"version", "interactions", METADATA_KEY, LEGACY_METADATA_KEY})
+
+
+def unknown_keys(raw: Mapping[Any, Any], modelled: Mapping[str, Any] = _MODELLED) -> dict[Any, Any]:
+    """The part of ``raw`` that ``modelled`` does not read: its other keys, and within a
+    modelled mapping (``response.status``) that mapping's other keys, nested as found."""
+    out: dict[Any, Any] = {}
+    for key, value in raw.items():
+        if key not in modelled:
+            out[key] = value
+        elif modelled[key] is not None and isinstance(value, Mapping):
+            inner = unknown_keys(value, modelled[key])
+            if inner:
+                out[key] = inner
+    return out
+
+
+def _with_unknown(built: dict[Any, Any], extra: Mapping[Any, Any]) -> dict[Any, Any]:
+    """``built`` (a modelled mapping) with the keys ``extra`` holds put back, after its own."""
+    for key, value in extra.items():
+        if key not in built:
+            built[key] = value
+        elif isinstance(built[key], dict) and isinstance(value, Mapping):
+            _with_unknown(built[key], value)
+    return built
+
+
 def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
     raw = _mapping(raw, "an interaction")
     req = _mapping(raw["request"], "request")
@@ -240,6 +285,7 @@ def _interaction_from_vcr(raw: Any, operation: str | None) -> Interaction:
             body=_body_bytes(body.get("string") if isinstance(body, Mapping) else body) or b"",
         ),
         operation=operation,
+        extra=unknown_keys(raw),
     )
 
 
@@ -436,7 +482,11 @@ def parse_cassette(text: str, path: Path) -> Cassette:
             ) from None
         interactions.append(interaction)
     return Cassette(
-        path=path, interactions=tuple(interactions), metadata=ours, foreign_metadata=all_metadata
+        path=path,
+        interactions=tuple(interactions),
+        metadata=ours,
+        foreign_metadata=all_metadata,
+        extra={k: v for k, v in data.items() if k not in _MODELLED_TOP},
     )
 
 
@@ -611,14 +661,14 @@ def normalize_for_review(
         if name.lower() == "content-length":
             headers[name] = [str(len(body))]
     request = interaction.request
-    return Interaction(
+    return replace(
+        interaction,
         request=replace(
             request,
             headers=_filtered(request.headers, VOLATILE_REQUEST_HEADERS),
             body=pretty(request.body),
         ),
         response=replace(response, headers=headers, body=body),
-        operation=interaction.operation,
     )
 
 
@@ -650,19 +700,22 @@ def _body_for_yaml(body: bytes | None) -> str | bytes | None:
 def to_vcr_dict(cassette: Cassette) -> dict[str, Any]:
     """The YAML document of a cassette, in the layout stock vcrpy reads."""
     interactions = [
-        {
-            "request": {
-                "method": i.request.method,
-                "uri": i.request.uri,
-                "headers": {k: list(v) for k, v in i.request.headers.items()},
-                "body": _body_for_yaml(i.request.body),
+        _with_unknown(
+            {
+                "request": {
+                    "method": i.request.method,
+                    "uri": i.request.uri,
+                    "headers": {k: list(v) for k, v in i.request.headers.items()},
+                    "body": _body_for_yaml(i.request.body),
+                },
+                "response": {
+                    "status": {"code": i.response.status, "message": i.response.reason},
+                    "headers": {k: list(v) for k, v in i.response.headers.items()},
+                    "body": {"string": _body_for_yaml(i.response.body) or ""},
+                },
             },
-            "response": {
-                "status": {"code": i.response.status, "message": i.response.reason},
-                "headers": {k: list(v) for k, v in i.response.headers.items()},
-                "body": {"string": _body_for_yaml(i.response.body) or ""},
-            },
-        }
+            i.extra,
+        )
         for i in cassette.interactions
     ]
     document: dict[str, Any] = {"version": VCR_FORMAT_VERSION}
@@ -670,6 +723,8 @@ def to_vcr_dict(cassette: Cassette) -> dict[str, Any]:
         document[METADATA_KEY] = dict(cassette.metadata)
     if cassette.foreign_metadata:  # another tool's, e.g. vcrpy's get_metadata(): kept as found
         document[LEGACY_METADATA_KEY] = dict(cassette.foreign_metadata)
+    # Other tools' keys as found; interactions last, where the fast emitter wants them.
+    document.update((k, v) for k, v in cassette.extra.items() if k not in document)
     document["interactions"] = interactions
     return document
 

@@ -52,6 +52,7 @@ from ..errors import (
     IgnoreParamsError,
     LeakError,
     ReplayJobrunError,
+    ScrubRuleError,
 )
 from ..replay import matching, paths
 from ..replay.network import active_vcr_cassette, is_loopback
@@ -191,7 +192,11 @@ def write_scrubbed(
     # Attempts that cannot be grouped fail here, before anything is written.
     calls = recorded_calls(cassette)
     scrubber.learn_pseudonyms(cassette.metadata.get("pseudonyms") or ())
-    interactions, report = scrubber.scrub_all(cassette.interactions)
+    try:
+        interactions, report = scrubber.scrub_all(cassette.interactions)
+        extra = scrubber.scrub_value(cassette.extra)  # other tools' top-level keys
+    except ScrubRuleError as err:
+        raise ScrubRuleError(**{**err.kwargs, "where": f"{target}: "}) from None
     interactions = with_attempt_headers(normalize_all(interactions), cassette.interactions, calls)
     metadata = build_metadata(
         cassette, interactions, scrubber, report, region=region, recorded_at=recorded_at
@@ -199,15 +204,28 @@ def write_scrubbed(
     if grouping_known(cassette):
         # Written even when empty: its presence says no call was retried (see cassette/retries.py).
         metadata[METADATA_FIELD] = metadata_entries(calls)
-    scrubbed = Cassette(target, tuple(interactions), metadata, cassette.foreign_metadata)
+    scrubbed = Cassette(
+        target,
+        tuple(interactions),
+        metadata,
+        cassette.foreign_metadata,
+        extra,
+    )
     text = dump_cassette(scrubbed)
-    findings = scan_cassette(scrubbed.interactions, text, scrubber.sources, scrubber.pseudonyms)
+    findings = scan_cassette(
+        scrubbed.interactions,
+        text,
+        scrubber.sources,
+        scrubber.pseudonyms,
+        scrubber.short_secrets,
+    )
     if findings:
         raise LeakError(
             path=target,
             count=len(findings),
             findings="\n".join(f"{f}\n    missed by {f.rule}" for f in findings),
-            fix="add a scrub rule that covers them (README, 'Scrubbing'), then record again:\n"
+            fix="add a scrub rule that covers them (README, 'Scrubbing'), then record (or "
+            "`replay-jobrun scrub`) again:\n"
             + "\n".join(sorted({f"    {f.fix}" for f in findings})),
         )
     write_atomic(target, text)
@@ -256,18 +274,29 @@ class _Persister:
 
     def _save(self, cassette_path: Path, cassette_dict: dict[str, Any]) -> None:
         recording = self._recording
+        # new_episodes keeps the file's interactions, which vcrpy read without the keys it
+        # does not model (beside request and response, inside request): taken from our parse.
+        before = recording.previous if recording.mode is RecordMode.NEW_EPISODES else None
+        kept_extra = [i.extra for i in before.interactions] if before is not None else []
         interactions = []
-        for request, response in zip(
-            cassette_dict["requests"], cassette_dict["responses"], strict=True
+        for index, (request, response) in enumerate(
+            zip(cassette_dict["requests"], cassette_dict["responses"], strict=True)
         ):
             raw = {"request": request._to_dict(), "response": response}
             raw["request"]["uri"] = canonical_uri(request.uri, recording.region)
             operation = model.operation_for_request(request.method, request.uri)
-            interactions.append(_interaction_from_vcr(raw, operation))
+            interaction = _interaction_from_vcr(raw, operation)
+            if index < min(recording._previous_count, len(kept_extra)):
+                interaction = replace(interaction, extra=kept_extra[index])
+            interactions.append(interaction)
         foreign = dict(cassette_dict.get("metadata") or {})
         foreign.pop("replay_jobrun", None)
         cassette = Cassette(
-            cassette_path, tuple(interactions), recording._previous_metadata, foreign
+            cassette_path,
+            tuple(interactions),
+            recording._previous_metadata,
+            foreign,
+            before.extra if before is not None else {},
         )
         # Attempts of one call share botocore's random invocation id, which is not written:
         # the grouping is, in the metadata (new_episodes keeps the kept part's groups).

@@ -22,6 +22,7 @@ from .patterns import (
     SecretIndex,
     pseudonym_access_key_id,
     pseudonym_account_id,
+    swept_anywhere,
 )
 
 CREDENTIAL_HEADERS = frozenset(
@@ -44,7 +45,9 @@ class Learnt:
         self.secrets: dict[str, str] = {}  # original -> replacement
         self.sources: dict[str, str] = {}  # original -> where it was learnt
         self.pseudonyms: set[str] = set(known_pseudonyms)
-        self.index = SecretIndex()  # the keys of secrets, for the sweep
+        self.index = SecretIndex()  # the keys of secrets swept wherever they stand alone
+        # Keys of secrets too short to sweep from text: replaced only as credentials.
+        self.short: set[str] = set()
         self._identifiers: dict[str, None] = {}  # request URIs, each once, in order
         self._joined_identifiers = ""
         self.version = 0
@@ -54,21 +57,29 @@ class Learnt:
             self.pseudonyms.add(value)
             self.version += 1
 
-    def _learn_secret(self, original: str, replacement: str, source: str) -> None:
+    def _learn_secret(self, original: str, replacement: str, source: str, credential: bool) -> None:
         self.secrets[original] = replacement
         self.sources[original] = source
-        self.index.add(original)
+        if credential and not swept_anywhere(original):
+            self.short.add(original)
+        else:
+            self.index.add(original)
         self.version += 1
 
-    def remember(self, original: str, replacement: str, source: str) -> None:
-        """Sweep ``original`` as ``replacement`` from now on; ``source`` says where it was found."""
+    def remember(
+        self, original: str, replacement: str, source: str, credential: bool = False
+    ) -> None:
+        """Sweep ``original`` as ``replacement`` from now on; ``source`` says where it was found.
+
+        A ``credential`` (a secret access key, a session token) shorter than the sweep floor
+        is replaced only where it stands as a credential (see ``patterns.SWEEP_FLOOR``)."""
         if original not in self.secrets:
-            self._learn_secret(original, replacement, source)
+            self._learn_secret(original, replacement, source, credential)
             # Bodies are swept as JSON text, where a backslash or a quote stands escaped.
             escaped = json.dumps(original, ensure_ascii=False)[1:-1]
             if escaped != original:
                 escaped_replacement = json.dumps(replacement, ensure_ascii=False)[1:-1]
-                self._learn_secret(escaped, escaped_replacement, source)
+                self._learn_secret(escaped, escaped_replacement, source, credential)
         if replacement != PLACEHOLDER_SECRET and not REDACTED_VALUE.match(replacement):
             self.add_pseudonym(replacement)
 
@@ -93,7 +104,9 @@ class Learnt:
                     replacement = pseudonym_access_key_id(access_key, self.salt)
                     self.remember(access_key, replacement, "the Authorization header")
             elif lowered == "x-amz-security-token" and value:
-                self.remember(value, PLACEHOLDER_SECRET, "the X-Amz-Security-Token header")
+                self.remember(
+                    value, PLACEHOLDER_SECRET, "the X-Amz-Security-Token header", credential=True
+                )
 
     def learn_arns(self, texts: Iterable[str]) -> None:
         """The account id of every ARN in ``texts``."""

@@ -167,6 +167,57 @@ def _sweep_pattern(secrets: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])")
 
 
+# Real AWS secret access keys are 40 characters, session tokens hundreds, access key ids
+# 20. A learnt credential shorter than this is likely an ordinary word too (moto's and
+# LocalStack's secret key "test" is in "test-cluster"): it is never swept from text, only
+# replaced where it stands as a credential (see credential_matches), and the leak scan
+# looks for it only there. Account ids and e-mail addresses are short but no word:
+# their shape says what they are. (Values of sensitive fields have their own floor,
+# walk.MIN_SWEPT_LENGTH: they are what a field held, not a default like "test".)
+SWEEP_FLOOR = 16
+_SHAPED = re.compile(r"\d{12}\Z|[^@\s]+@[^@\s]+\Z")
+
+
+def swept_anywhere(secret: str) -> bool:
+    """Whether a learnt credential is swept wherever it stands alone, or only where it
+    stands as a credential (:func:`credential_matches`)."""
+    return len(secret) >= SWEEP_FLOOR or _SHAPED.match(secret) is not None
+
+
+# What names a credential: "secretAccessKey", "AWS_SECRET_ACCESS_KEY", "password",
+# "spark.hadoop.fs.s3a.secret.key", "x-api-key", "Authorization".
+_CREDENTIAL_WORD = (
+    r"(?i:secret|passw(?:or)?d|pwd|token|credential|auth|api[_.-]?key|access[_.-]?key"
+    r"|private[_.-]?key)"
+)
+CREDENTIAL_NAME = re.compile(_CREDENTIAL_WORD)
+# Just before a value that is a credential: such a name and what separates it from its
+# value (key=value, "key": "value", key: value), or a URL's user info (scheme://user:).
+_CREDENTIAL_BEFORE = re.compile(
+    rf"(?:{_CREDENTIAL_WORD}[A-Za-z0-9_.-]*[\"']?[ \t]*[:=][ \t]*[\"']?|://[^/@\s:]*:)\Z"
+)
+_LOOK_BACK = 120  # longest name and separator looked for before a value
+
+
+def credential_matches(text: str, secrets: Iterable[str]) -> list[re.Match[str]]:
+    """Where one of ``secrets`` (short ones: see :data:`SWEEP_FLOOR`) stands as a
+    credential in ``text``: a whole token (not part of "test-cluster" or "testing") right
+    after a credential's name and "=" or ":", or as a URL's password."""
+    found = []
+    for match in _credential_pattern(frozenset(secrets)).finditer(text):
+        start = match.start()
+        if _CREDENTIAL_BEFORE.search(text, max(0, start - _LOOK_BACK), start):
+            found.append(match)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _credential_pattern(secrets: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(s) for s in sorted(secrets, key=lambda s: (-len(s), s)))
+    # A token's own characters on neither side: "test" is not in "test-cluster" or "a.test".
+    return re.compile(rf"(?<![A-Za-z0-9_.+/-])(?:{alternatives})(?![A-Za-z0-9_.+/=-])")
+
+
 _ALNUM_RUN = re.compile(r"[0-9A-Za-z]+")
 # bytes.translate table: ASCII letters and digits kept, every other byte (UTF-8 lead and
 # continuation bytes included) a space, so that split() yields the runs of [0-9A-Za-z].

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ScrubRuleError
 
 Replacement = str | Callable[[str], str]
 DEFAULT_REPLACEMENT = "REDACTED"
@@ -38,12 +38,21 @@ class RegexRule:
     replacement: Replacement = DEFAULT_REPLACEMENT
 
     def apply(self, text: str) -> tuple[str, int]:
-        """The text with every match replaced, and how many there were."""
+        """The text with every match replaced, and how many there were.
+
+        A replacement that raises (or returns no string) raises :class:`ScrubRuleError`
+        naming this rule, never the text it was applied to."""
         replacement = self.replacement
-        if callable(replacement):
-            function = replacement
-            return self.pattern.subn(lambda m: function(m.group(0)), text)
-        return self.pattern.subn(lambda m: m.expand(replacement), text)
+        try:
+            if callable(replacement):
+                function = replacement
+                return self.pattern.subn(lambda m: _checked(function(m.group(0)), self), text)
+            return self.pattern.subn(lambda m: m.expand(replacement), text)
+        except ScrubRuleError:
+            raise
+        except Exception as err:
+            # from None: the original message may quote the value (int('s3cr3t')).
+            raise ScrubRuleError(rule=describe(self), error=type(err).__name__) from None
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,16 @@ class FieldRule:
     replacement: Replacement = DEFAULT_REPLACEMENT
 
     def replace(self, value: str) -> str:
-        return self.replacement(value) if callable(self.replacement) else self.replacement
+        """The replacement of ``value``; :class:`ScrubRuleError` (naming this rule, not the
+        value) if a replacement function raises or returns no string."""
+        if not callable(self.replacement):
+            return self.replacement
+        try:
+            return _checked(self.replacement(value), self)
+        except ScrubRuleError:
+            raise
+        except Exception as err:
+            raise ScrubRuleError(rule=describe(self), error=type(err).__name__) from None
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,28 @@ class KeepValueRule:
     random) as recorded by the text pass, wherever it appears."""
 
     value: str
+
+
+def _checked(replaced: object, rule: RegexRule | FieldRule) -> str:
+    if not isinstance(replaced, str):
+        problem = f"returned {type(replaced).__name__}, not a string"
+        raise ScrubRuleError(rule=describe(rule), error=problem)
+    return replaced
+
+
+def describe(rule: RegexRule | FieldRule) -> str:
+    """A rule as its user wrote it: pattern or path, and the replacement (a function by
+    its qualified name); never a value it was applied to."""
+    replacement = rule.replacement
+    if callable(replacement):
+        module = getattr(replacement, "__module__", None) or "?"
+        name = getattr(replacement, "__qualname__", None) or type(replacement).__name__
+        shown = f"{module}.{name}"
+    else:
+        shown = repr(replacement)
+    if isinstance(rule, RegexRule):
+        return f"regex({rule.pattern.pattern!r}, {shown})"
+    return f"field({rule.path!r}, {shown})"
 
 
 Rule = RegexRule | FieldRule | KeepRule | KeepValueRule

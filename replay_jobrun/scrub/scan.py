@@ -5,7 +5,8 @@ gzip bodies inflated whatever the headers say, JSON bodies leaf by leaf, so a
 finding names its field, and base64-looking values decoded) and the file text
 itself, with each ``!!binary`` block decoded. It uses the detectors the
 scrubber uses (:mod:`.patterns`), so every finding names the rule that should
-have removed it and the rule to add. A finding shows a masked prefix only.
+have removed it and the rule to add. A finding shows its kind and place, never
+a character of the value.
 
 A clean cassette is the common case, and a poller's cassette repeats itself
 line after line, so each scan first runs the detectors once over the distinct
@@ -21,9 +22,11 @@ import binascii
 import contextlib
 import gzip
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -32,10 +35,12 @@ from ..cassette.format import Interaction
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
+    CREDENTIAL_NAME,
     PLACEHOLDER_SECRET,
     REDACTED_VALUE,
     TOKEN_CANDIDATE,
     SecretIndex,
+    credential_matches,
     find_buckets,
     find_emails,
     secret_parts,
@@ -56,8 +61,8 @@ RULES = {
 
 @dataclass(frozen=True)
 class Finding:
-    """One possible secret: where it is, a masked prefix (never the value), and the rule
-    that should have removed it."""
+    """One possible secret: where it is, its kind, and the rule that should have removed
+    it; never any character of the value (``masked`` is always ``***``)."""
 
     interaction: int | None
     where: str
@@ -65,6 +70,8 @@ class Finding:
     masked: str
     field: str | None = None
     rule: str = ""
+    # Tells two values found at one place apart (dedupe), without holding either.
+    distinct: int = dataclass_field(default=0, repr=False, compare=False)
 
     @property
     def place(self) -> str:
@@ -82,11 +89,18 @@ class Finding:
         return "jobrun_scrub_regex = <a pattern that matches it> -> REDACTED"
 
     def __str__(self) -> str:
-        return f"  {self.place}: {self.kind} {self.masked}"
+        # A credential header's finding names the header; no other shows anything of its value.
+        shown = f" {self.masked}" if self.kind == "credential header" else ""
+        return f"  {self.place}: {self.kind}{shown}"
 
 
-def mask(value: str, keep: int = 4) -> str:
-    return value[:keep] + "*" * max(3, min(len(value) - keep, 12))
+MASK = "***"
+
+
+def mask(value: str, keep: int = 0) -> str:
+    """What a message shows of a possible secret: nothing of it (not its length either).
+    ``keep`` is ignored: a prefix of a secret is part of it."""
+    return MASK
 
 
 # A YAML !!binary scalar: a block (`|`) of indented base64 lines, or an inline value.
@@ -183,6 +197,27 @@ def interaction_parts(interaction: Interaction) -> Iterator[tuple[str, str | Non
         body = response.body
     for path, text in _body_parts(body):
         yield "response.body", path, text
+    for path, text in _extra_leaves(interaction.extra):
+        yield path, None, text
+
+
+def _extra_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """``(path, text)`` for every key and string of what an interaction holds beyond its
+    modelled fields (``response.url``), bytes decoded as a body is."""
+    if isinstance(value, bytes):
+        yield path, _inflate(value).decode("utf-8", errors="replace")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield child, str(key)
+            if isinstance(item, str):  # as the value of its key: "password: test"
+                yield child, f"{key}: {item}"
+            yield from _extra_leaves(item, child)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _extra_leaves(item, path)
+    else:
+        yield from _leaves(value, path)
 
 
 def _text_findings(
@@ -191,22 +226,29 @@ def _text_findings(
     pseudonyms: frozenset[str],
     tokens: bool = True,
     index: SecretIndex | None = None,
+    *,
+    short: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, str, str, str]]:
     """``(kind, value, masked, rule)`` for every possible secret in one text; ``tokens=False``
     where the secret-token rule does not apply (request-id headers, the raw file text).
     ``index`` holds (at least) the keys of ``secrets``: a faster way to find those present.
+    ``short`` are the secrets below the sweep floor, found only where they are credentials.
 
     A known secret counts where it stands alone, as the sweep replaces it: a swept
     date ``2026-03-22`` inside a timestamp ``2026-03-22T10:00:00Z`` is not a leak."""
     if index is None:
-        present = [s for s in secrets if s in text]
+        found = [s for s in secrets if s in text]
     else:
-        present = [s for s in index.present(text) if s in secrets]
-    if present:
-        for match in sweep_pattern(present).finditer(text):
-            secret = match.group(0)
-            rule = f"the sweep of values learnt from {secrets[secret]}"
-            yield "known secret", secret, mask(secret), rule
+        found = [s for s in index.present(text) if s in secrets]
+    # Secrets below the sweep floor count only where they stand as credentials, as the
+    # scrubber replaces them: "test" in "test-cluster" is no leak.
+    present = [s for s in found if s not in short]
+    credentials = [s for s in found if s in short]
+    matches = sweep_pattern(present).finditer(text) if present else iter(())
+    for match in [*matches, *(credential_matches(text, credentials) if credentials else ())]:
+        secret = match.group(0)
+        rule = f"the sweep of values learnt from {secrets[secret]}"
+        yield "known secret", secret, mask(secret), rule
     for match in ARN_ACCOUNT.finditer(text):
         if match.group(2) not in pseudonyms:
             yield (
@@ -263,12 +305,15 @@ def scan_interactions(
     interactions: Sequence[Interaction],
     secrets: Mapping[str, str] | Iterable[str] = (),
     pseudonyms: Iterable[str] = (),
+    short: Iterable[str] = (),
 ) -> list[Finding]:
     """Findings in parsed interactions. ``secrets`` are values that must not appear (with
-    where each was learnt, if known); ``pseudonyms`` are replacements that may."""
-    known, allowed = _known(secrets), frozenset(pseudonyms)
+    where each was learnt, if known); ``pseudonyms`` are replacements that may; ``short``
+    those of ``secrets`` that count only where they stand as credentials (below the sweep
+    floor: ``"test"`` in ``test-cluster`` is no leak)."""
+    known, allowed, short = _known(secrets), frozenset(pseudonyms), frozenset(short)
     secret_index = SecretIndex(known)
-    if _interactions_clean(interactions, known, allowed, secret_index):
+    if _interactions_clean(interactions, known, allowed, secret_index, short=short):
         return []
     findings = []
     for index, interaction in enumerate(interactions):
@@ -279,14 +324,32 @@ def scan_interactions(
         # The secrets to look for part by part, headers included.
         every_part = "\n".join(text for _, _, text in parts)
         here = {s: known[s] for s in secret_index.present(every_part)}
-        if not any(_text_findings(whole, here, allowed)):
+        named = [part for part in parts if _is_credential_value(part, short)]
+        for where, path, text in named:
+            rule = f"the sweep of values learnt from {here[text]}"
+            shown = _masked_path(path, here, allowed)
+            findings.append(Finding(index, where, "known secret", MASK, shown, rule, hash(text)))
+        if not named and not any(_text_findings(whole, here, allowed, short=short)):
             parts = [part for part in parts if part[0].endswith(".headers")]
         for where, path, text in parts:
             tokens = not where.endswith(".headers") or not path or token_rule_applies(path)
-            for kind, _, masked, rule in _text_findings(text, here, allowed, tokens):
+            for kind, value, masked, rule in _text_findings(
+                text, here, allowed, tokens, short=short
+            ):
                 shown = _masked_path(path, here, allowed)
-                findings.append(Finding(index, where, kind, masked, shown, rule))
+                findings.append(Finding(index, where, kind, masked, shown, rule, hash(value)))
     return dedupe(findings)
+
+
+def _is_credential_value(part: tuple[str, str | None, str], short: frozenset[str]) -> bool:
+    """A field's whole value that is a short learnt secret, under a name that says credential
+    (``"password": "test"``): what the scrubber replaces (see ``TextPass.short_credential``)."""
+    _, path, text = part
+    return (
+        path is not None
+        and text in short
+        and CREDENTIAL_NAME.search(path.rsplit(".", 1)[-1]) is not None
+    )
 
 
 def _body_texts(bodies: Iterable[bytes], texts: set[str]) -> None:
@@ -313,6 +376,8 @@ def _interactions_clean(
     known: Mapping[str, str],
     allowed: frozenset[str],
     index: SecretIndex,
+    *,
+    short: frozenset[str] = frozenset(),
 ) -> bool:
     """True if :func:`interaction_parts` of every interaction hold nothing to report
     (False means: look part by part)."""
@@ -331,12 +396,13 @@ def _interactions_clean(
                 texts.update([f"{name}: {value}" for value in values])
         if request.body:
             bodies.add(request.body)
+        loud.update(text for _, text in _extra_leaves(interaction.extra))
         try:
             bodies.add(response.decoded_body())
         except OSError:
             bodies.add(response.body)
     _body_texts(bodies, loud)
-    return _texts_clean(loud, quiet, known, allowed, index)
+    return _texts_clean(loud, quiet, known, allowed, index, short=short)
 
 
 def _lines(texts: Iterable[str]) -> set[str]:
@@ -356,6 +422,8 @@ def _texts_clean(
     known: Mapping[str, str],
     allowed: frozenset[str],
     index: SecretIndex,
+    *,
+    short: frozenset[str] = frozenset(),
 ) -> bool:
     """True if no detector finds anything in these texts (the secret-token rule only in
     ``loud`` ones), checked over their distinct lines.
@@ -374,7 +442,7 @@ def _texts_clean(
     quiet_lines = _lines(quiet) - loud_lines
     for lines, tokens in ((loud_lines, True), (quiet_lines, False)):
         text = "\n".join(lines)
-        if any(_text_findings(text, known, allowed, tokens, index)):
+        if any(_text_findings(text, known, allowed, tokens, index, short=short)):
             return False
     return True
 
@@ -383,20 +451,23 @@ def scan_text(
     text: str,
     secrets: Mapping[str, str] | Iterable[str] = (),
     pseudonyms: Iterable[str] = (),
+    short: Iterable[str] = (),
 ) -> list[Finding]:
     """Findings in the serialized file, including its base64 ``!!binary`` blocks.
 
     The secret-token rule is left to :func:`scan_interactions`, which knows which
     header or field a value is in (request ids look random too)."""
-    known, allowed = _known(secrets), frozenset(pseudonyms)
+    known, allowed, short = _known(secrets), frozenset(pseudonyms), frozenset(short)
     index = SecretIndex(known)
     views = _decoded_views(text)
-    if _texts_clean(set(), {view for _, view in views}, known, allowed, index):
+    if _texts_clean(set(), {view for _, view in views}, known, allowed, index, short=short):
         return []
     findings = [
-        Finding(None, where, kind, masked, None, rule)
+        Finding(None, where, kind, masked, None, rule, hash(value))
         for where, view in views
-        for kind, _, masked, rule in _text_findings(view, known, allowed, False, index)
+        for kind, value, masked, rule in _text_findings(
+            view, known, allowed, False, index, short=short
+        )
     ]
     return dedupe(findings)
 
@@ -404,7 +475,7 @@ def scan_text(
 def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     seen: dict[tuple[Any, ...], Finding] = {}
     for finding in findings:
-        key = (finding.interaction, finding.where, finding.field, finding.kind, finding.masked)
+        key = (finding.interaction, finding.where, finding.field, finding.kind, finding.distinct)
         seen.setdefault(key, finding)
     return list(seen.values())
 
@@ -414,19 +485,22 @@ def scan_cassette(
     text: str,
     secrets: Mapping[str, str] | Iterable[str] = (),
     pseudonyms: Iterable[str] = (),
+    short: Iterable[str] = (),
 ) -> list[Finding]:
-    """Findings in a cassette: its parsed interactions, then its serialized ``text``."""
-    pseudonyms = frozenset(pseudonyms)
+    """Findings in a cassette: its parsed interactions, then its serialized ``text``
+    (``short``: see :func:`scan_interactions`)."""
+    pseudonyms, short = frozenset(pseudonyms), frozenset(short)
     # No overlap to dedupe: interaction findings carry an index, file findings none.
-    return scan_interactions(interactions, secrets, pseudonyms) + scan_text(
-        text, secrets, pseudonyms
+    return scan_interactions(interactions, secrets, pseudonyms, short) + scan_text(
+        text, secrets, pseudonyms, short
     )
 
 
-def scan_file(path: Path) -> list[Finding]:
+def scan_file(path: str | os.PathLike[str]) -> list[Finding]:
     """Leak-scan a cassette file as written, trusting the pseudonyms its metadata lists."""
     from ..cassette.format import parse_cassette, read_cassette_text
 
+    path = Path(path)
     text = read_cassette_text(path)  # size-limited, and a clean error for bytes not UTF-8
     cassette = parse_cassette(text, path)
     metadata = cassette.metadata

@@ -121,6 +121,12 @@ class Scrubber:
         return self._learnt.sources
 
     @property
+    def short_secrets(self) -> frozenset[str]:
+        """Credentials below the sweep floor: replaced, and looked for by the leak scan, only
+        where they stand as credentials (``patterns.SWEEP_FLOOR``)."""
+        return frozenset(self._learnt.short)
+
+    @property
     def pseudonyms(self) -> frozenset[str]:
         return frozenset(self._learnt.pseudonyms)
 
@@ -130,7 +136,9 @@ class Scrubber:
 
     def learn_secret_key(self, secret_key: str) -> None:
         """Sweep a client's secret access key wherever it shows up (it is never on the wire)."""
-        self._learnt.remember(secret_key, PLACEHOLDER_SECRET, "the client's secret access key")
+        self._learnt.remember(
+            secret_key, PLACEHOLDER_SECRET, "the client's secret access key", credential=True
+        )
 
     # -- the passes on their own ---------------------------------------------------
     def scrub_text(self, text: str, tokens: bool = True) -> str:
@@ -154,6 +162,25 @@ class Scrubber:
         unknown): see :meth:`~replay_jobrun.scrub.walk.ModelPass.scrub_json`."""
         return self._model.scrub_json(value, shape, path)
 
+    def scrub_value(self, value: Any) -> Any:
+        """Every string in a YAML value (keys too), bytes as text, through the text pass;
+        anything else as it is. For what a cassette holds beyond the fields it models
+        (another tool's keys): kept, with what a secret would be swept from."""
+        if isinstance(value, str):
+            return self._text.scrub_text(value)
+        if isinstance(value, bytes):
+            return self._text.scrub_bytes(value)
+        if isinstance(value, Mapping):
+            return {self.scrub_value(k): self._scrub_item(k, v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.scrub_value(v) for v in value)
+        return value
+
+    def _scrub_item(self, key: Any, value: Any) -> Any:
+        if isinstance(key, str) and isinstance(value, str):
+            return self._text.short_credential(key, value) or self._text.scrub_text(value)
+        return self.scrub_value(value)
+
     def scrub_live(self, operation: str, url: str, body: str | None) -> tuple[str, str | None]:
         """A live request scrubbed with the rules its recording went through (for matching)."""
         self._learnt.add_identifier(url)
@@ -176,7 +203,13 @@ class Scrubber:
                         learnt.learn_credentials(name, values)
             learnt.add_identifier(interaction.request.uri)
             texts = [
-                t for t in (interaction.request.uri, *_body_texts(interaction)) if t not in seen
+                t
+                for t in (
+                    interaction.request.uri,
+                    *_body_texts(interaction),
+                    *_strings(interaction.extra),
+                )
+                if t not in seen
             ]
             seen.update(texts)
             learnt.learn_arns(texts)
@@ -213,7 +246,10 @@ class Scrubber:
         if gzipped:  # gzip without a Content-Encoding header is the body itself: keep it so
             body = gzip.compress(body, mtime=0)
         return replace(
-            interaction, request=request, response=replace(response, headers=headers, body=body)
+            interaction,
+            request=request,
+            response=replace(response, headers=headers, body=body),
+            extra=self.scrub_value(interaction.extra) if interaction.extra else interaction.extra,
         )
 
     def scrub_all(
@@ -254,3 +290,16 @@ def _body_texts(interaction: Interaction) -> list[str]:
         texts.append(interaction.request.body.decode("utf-8", errors="replace"))
     texts.append(_plain_body(interaction.response)[0].decode("utf-8", errors="replace"))
     return texts
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a YAML value (keys too, bytes decoded)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes):
+        return [value.decode("utf-8", errors="replace")]
+    if isinstance(value, Mapping):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []

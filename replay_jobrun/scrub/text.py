@@ -18,7 +18,9 @@ from .ledger import Ledger, Memo
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
+    CREDENTIAL_NAME,
     TOKEN_CANDIDATE,
+    credential_matches,
     find_buckets,
     find_emails,
     pseudonym_access_key_id,
@@ -98,6 +100,21 @@ class TextPass:
             self._holds(replacement)
         return replacement
 
+    def _short_swept(self, text: str, short: set[str]) -> str:
+        """Secrets too short to sweep (see SWEEP_FLOOR), replaced where they are credentials."""
+        here = [s for s in short if s in text]
+        if not here:
+            return text
+        return replace_matches(text, credential_matches(text, here), self._swept)
+
+    def short_credential(self, name: str, value: str) -> str | None:
+        """What replaces ``value`` as the whole value of a field or header ``name``: a short
+        secret under a name that says credential; None when the value stays."""
+        if value in self._learnt.short and CREDENTIAL_NAME.search(name):
+            self._note("known secret", value)
+            return self._secrets[value]
+        return None
+
     def _builtin_rules(self, text: str, tokens: bool) -> str:
         text = ARN_ACCOUNT.sub(self._arn, text)
         text = ACCESS_KEY_ID.sub(self._access_key, text)
@@ -109,6 +126,9 @@ class TextPass:
         present = self._learnt.index.present(text)
         if present:
             text = sweep_pattern(present).sub(self._swept, text)
+        short = self._learnt.short
+        if short:
+            text = self._short_swept(text, short)
         if tokens:
             text = TOKEN_CANDIDATE.sub(self._token, text)
         return text
@@ -144,5 +164,7 @@ class TextPass:
                 self._note("credential header", lowered)
                 continue
             tokens = token_rule_applies(name)
-            kept[name] = [self.scrub_text(v, tokens) for v in values]
+            kept[name] = [
+                self.short_credential(name, v) or self.scrub_text(v, tokens) for v in values
+            ]
         return kept

@@ -117,7 +117,7 @@ def test_scan_flags_plain_vcrpy_and_scrub_fixes_it_idempotently(
     out = capsys.readouterr().out
     assert f"{path}: " in out
     assert "interaction #0, request.headers.Authorization: credential header" in out
-    assert "account id in ARN 1234" in out
+    assert "account id in ARN\n" in out
     assert TEST_ACCESS_KEY not in out
     assert TEST_SESSION_TOKEN not in out
 

@@ -62,10 +62,10 @@ def test_scan_text_finds_an_access_key_in_a_binary_block_and_masks_it(raw: bytes
     findings = scan_text(text)
     assert [(f.kind, f.where) for f in findings] == [("access key id", "base64 block 1")]
     (finding,) = findings
-    assert finding.masked == "AKIA" + "*" * 12
+    assert finding.masked == "***"
     assert KEY not in str(finding)
-    assert KEY[4:8] not in str(finding)
-    assert "base64 block 1: access key id AKIA" in str(finding)
+    assert "AKIA" not in str(finding)
+    assert str(finding) == "  file, base64 block 1: access key id"
 
 
 def _stock_cassette(headers: dict[str, bytes], body: bytes) -> str:
@@ -122,8 +122,9 @@ def test_scan_text_reports_known_secrets_masked() -> None:
     text = f"note: {TOKEN}\n"
     (finding,) = scan_text(text, secrets=[TOKEN])
     assert finding.kind == "known secret"
-    assert finding.masked == TOKEN[:4] + "*" * 12
-    assert TOKEN not in str(finding)
+    assert finding.masked == "***"
+    # No character of a learnt secret: not even four of them in a row.
+    assert not any(TOKEN[i : i + 4] in str(finding) for i in range(len(TOKEN) - 3))
 
 
 def test_scan_text_trusts_listed_pseudonyms() -> None:
@@ -136,7 +137,7 @@ def test_scan_file_flags_a_cassette_holding_a_real_account(tmp_path: Path) -> No
     leaky = _interaction(json.dumps({"executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}))
     path = save_cassette(Cassette(tmp_path / "leaky.yaml", (leaky,)))
     findings = scan_file(path)
-    assert {(f.kind, f.masked) for f in findings} == {("account id in ARN", "6041********")}
+    assert {(f.kind, f.masked) for f in findings} == {("account id in ARN", "***")}
     assert {f.interaction for f in findings} == {0, None}
     assert all(ACCOUNT not in str(f) for f in findings)
 
@@ -184,7 +185,7 @@ def test_findings_in_json_bodies_name_the_field_and_the_rule() -> None:
     }
     by_kind = {f.kind: f for f in findings}
     assert str(by_kind["e-mail address"]) == (
-        "  interaction #0, response.body jobRun.createdBy: e-mail address ja************"
+        "  interaction #0, response.body jobRun.createdBy: e-mail address"
     )
     assert by_kind["S3 bucket name"].fix == (
         "jobrun_scrub_fields = jobRun.jobDriver.sparkSubmitJobDriver.entryPoint -> REDACTED"
@@ -231,7 +232,7 @@ def test_recording_refuses_to_write_what_the_scan_flags_and_says_which_rule_to_a
     with pytest.raises(LeakError) as raised:
         write_scrubbed(cassette, Scrubber())
     message = str(raised.value)
-    assert "interaction #0, response.body jobRun.name: access key id AKIA****" in message
+    assert "interaction #0, response.body jobRun.name: access key id\n" in message
     assert "missed by the built-in access key id rule" in message
     assert "jobrun_scrub_fields = jobRun.name -> REDACTED" in message
     assert KEY not in message
@@ -269,7 +270,7 @@ def test_a_secret_in_a_json_key_is_masked_in_the_field_it_names() -> None:
     findings = scan_interactions([_interaction(body)])
     assert findings
     assert all(KEY not in (f.field or "") and KEY not in str(f) for f in findings)
-    assert any(f.field == "jobRun.tags.owner-AKIA************" for f in findings)
+    assert any(f.field == "jobRun.tags.owner-***" for f in findings)
 
 
 # --- the first pass over distinct lines ---------------------------------------------------
@@ -392,7 +393,7 @@ def test_the_first_pass_never_clears_what_the_full_scan_flags(
     secrets = dict.fromkeys(known, "a test")
     fast = [scan_cassette(interactions, text, secrets, pseudonyms) for text in texts]
     with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(scan_module, "_texts_clean", lambda *args: False)
+        patched.setattr(scan_module, "_texts_clean", lambda *args, **kwargs: False)
         slow = [scan_cassette(interactions, text, secrets, pseudonyms) for text in texts]
     assert fast == slow
 

@@ -47,7 +47,8 @@ def test_scan_decodes_base64_and_gzip_and_masks_what_it_reports() -> None:
         findings = scan_text(f"headers:\n  X-Thing:\n  - !!binary |\n    {blob}\n")
         assert [f.kind for f in findings] == ["access key id"]
         assert key not in str(findings[0])
-        assert str(findings[0]).endswith("AKIA" + "*" * 12)
+        assert str(findings[0]).endswith(": access key id")
+        assert "AKIA" not in str(findings[0])
 
 
 @settings(max_examples=40, deadline=None)
