@@ -269,3 +269,14 @@ class ScrubRuleError(ReplayJobrunError):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("where", "")
         super().__init__(**kwargs)
+
+
+class CassettePathError(ConfigError):
+    """A cassette path that cannot be used: outside ``jobrun_cassette_dir``, not a valid
+    file name, a symlink loop, or an old file name two tests' cassettes shared."""
+
+    fmt = "{source}: {problem}\nFix: {fix}"
+
+
+class SharedCassetteError(CassettePathError):
+    """Tests that share one cassette, one of them recording it, on different xdist workers."""

@@ -6,9 +6,11 @@ Plain Python (no pytest import) so every rule here is unit-tested directly.
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import hashlib
 import inspect
+import os
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +19,7 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ConfigError, MarkerOptionError, shown_url
+from .errors import CassettePathError, ConfigError, MarkerOptionError, shown_url
 
 RECORD_MODE_ENV = "REPLAY_JOBRUN_RECORD_MODE"
 ENDPOINT_URL_ENV = "REPLAY_JOBRUN_ENDPOINT_URL"
@@ -52,6 +54,8 @@ class CassetteOptions:
       recorded and replayed through the same cassette (:mod:`replay_jobrun.children`).
     - ``strict_order``: serve responses in recorded order across all calls, instead
       of each call the earliest unused interaction its request matches.
+    - ``allow_outside``: the cassette is an absolute path outside
+      ``jobrun_cassette_dir`` on purpose (otherwise such a path is refused).
     """
 
     name: str | None = None
@@ -65,6 +69,7 @@ class CassetteOptions:
     allowed_hosts: tuple[str, ...] = ()
     subprocesses: bool = False
     strict_order: bool = False
+    allow_outside: bool = False
 
 
 # A host name or an IP address: no scheme, port, path or white space.
@@ -170,6 +175,7 @@ def _marker_signature(
     allowed_hosts: Sequence[str] = (),
     subprocesses: bool = False,
     strict_order: bool = False,
+    allow_outside: bool = False,
 ) -> CassetteOptions:
     if record_mode is not None and record_mode not in RECORD_MODES:
         raise ConfigError(
@@ -195,6 +201,7 @@ def _marker_signature(
         ),
         subprocesses=bool(subprocesses),
         strict_order=bool(strict_order),
+        allow_outside=bool(allow_outside),
     )
 
 
@@ -264,27 +271,57 @@ def choose_action(mode: str, cassette_exists: bool) -> Action:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
-# Room for ".yaml" and more within the 255-byte name limit of common file systems.
+# Room for ".jobrun.yaml" and more within the 255-byte name limit of common file systems.
 MAX_FILE_NAME = 200
+# The longest file or folder name most file systems take (bytes).
+MAX_NAME_BYTES = 255
 _HASH_LENGTH = 8
 
 
 def safe_file_name(name: str) -> str:
-    """A test name (with class and parameters) as one portable file name.
+    """A name as one portable file name (ASCII, at most ``MAX_FILE_NAME`` characters).
 
     A name of at most ``MAX_FILE_NAME`` portable characters is used as it is
-    (``test_describe[running]``). Otherwise unsafe characters become ``-`` and the
+    (``test_describe[running]``). Otherwise unsafe characters become ``-``, the
     result is cut to fit, and ``-`` plus the first 8 hex digits of the SHA-256 of
     the original name is appended, so names that differ only in replaced
     characters (``a/b``, ``a b``) or past the cut still get distinct files.
     """
-    cleaned = _UNSAFE.sub("-", name)
-    if cleaned == name and 0 < len(name) <= MAX_FILE_NAME:
+    if _UNSAFE.search(name) is None and 0 < len(name) <= MAX_FILE_NAME:
         return name
-    if not name:
-        return "cassette"
-    digest = hashlib.sha256(name.encode("utf-8", errors="surrogatepass")).hexdigest()
-    return f"{cleaned[: MAX_FILE_NAME - _HASH_LENGTH - 1]}-{digest[:_HASH_LENGTH]}"
+    return _hashed(name, name)
+
+
+def file_name_for_test(test_id: str) -> str:
+    """A test's cassette file name (without suffix) from its id below the module.
+
+    ``test_id`` is the node id after the module's part, as pytest writes it
+    (``TestPoll::test_x[a::b]``). The class and function read as
+    ``TestPoll.test_x``; the parameters are kept as they are, so ``::`` in them is
+    replaced (and the name hashed) instead of turned into ``.``: ``test_x[a::b]``
+    and ``test_x[a.b]`` get distinct files. Distinct ids give distinct names
+    (a kept name reads back to its id; a hashed one carries the hash of its id).
+    """
+    head, bracket, params = test_id.partition("[")
+    parts = head.split("::")
+    readable = ".".join(parts) + bracket + params
+    if any("." in part for part in parts):
+        # "A.b" and "A::b" would both read "A.b": hash the id itself, prefixed so that it
+        # never equals a readable name (which never starts with "::") hashed the same way.
+        return _hashed(readable, "::" + test_id)
+    return safe_file_name(readable)
+
+
+def _hashed(shown: str, key: str) -> str:
+    digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()
+    cleaned = _UNSAFE.sub("-", shown)[: MAX_FILE_NAME - _HASH_LENGTH - 1] or "cassette"
+    return f"{cleaned}-{digest[:_HASH_LENGTH]}"
+
+
+def _old_file_name(name: str) -> str:
+    """``safe_file_name`` up to 0.1.0.dev0, to find cassettes written under it; the test
+    name was the node id below the module with every ``::`` read as ``.``."""
+    return safe_file_name(name) if name else "cassette"
 
 
 # What ends a cassette file name the plugin makes from a test (or a bare marker) name:
@@ -296,59 +333,143 @@ LEGACY_SUFFIX = ".yaml"
 def cassette_path(
     cassette_dir: Path,
     module_path: str,
-    test_name: str,
+    test_id: str,
     name_or_path: str | None = None,
+    *,
+    allow_outside: bool = False,
 ) -> Path:
     """Where a test's cassette lives.
 
     ``module_path`` is the test module relative to the rootdir
-    (``tests/test_poll.py``); its cassettes go to
-    ``<cassette_dir>/tests/test_poll/<test name>.jobrun.yaml``. A marker name
-    without ``/`` or suffix replaces the test name in that folder; one with a
-    ``/`` or a ``.yaml``/``.yml`` suffix is a path relative to ``cassette_dir``
-    (or absolute), taken as it is (``.yaml`` added if it has no suffix), so
-    several tests can share one cassette.
+    (``tests/test_poll.py``) and ``test_id`` the test's node id below it
+    (``TestPoll::test_x[slow]``); its cassettes go to
+    ``<cassette_dir>/tests/test_poll/TestPoll.test_x[slow].jobrun.yaml``
+    (:func:`file_name_for_test`). A marker name without ``/`` or suffix replaces
+    the test name in that folder; one with a ``/`` or a ``.yaml``/``.yml`` suffix
+    is a path relative to ``cassette_dir`` (or absolute), taken as it is
+    (``.yaml`` added if it has no suffix), so several tests can share one cassette.
+
+    A path that resolves outside ``cassette_dir`` (``..``, a symbolic link) raises
+    :class:`CassettePathError`, unless it is absolute and ``allow_outside`` is set.
 
     The ``.jobrun.yaml`` ending keeps our files apart from pytest-recording's
     (``<test name>.yaml``): for a module at the rootdir both plugins' default
     folders are ``cassettes/<module>/``.
     """
-    path = _explicit_path(cassette_dir, name_or_path)
-    if path is not None:
-        return path
-    return _module_dir(cassette_dir, module_path) / (
-        safe_file_name(name_or_path or test_name) + SUFFIX
-    )
+    source = _source(module_path, test_id, name_or_path)
+    path = _explicit_path(cassette_dir, name_or_path, source)
+    if path is None:
+        path = _module_dir(cassette_dir, module_path) / (
+            _default_stem(test_id, name_or_path) + SUFFIX
+        )
+        allow_outside = False
+    elif not Path(str(name_or_path)).is_absolute():
+        allow_outside = False
+    _check_inside(cassette_dir, path, source, allow_outside=allow_outside)
+    return path
 
 
-def legacy_cassette_path(
+def legacy_cassette_paths(
     cassette_dir: Path,
     module_path: str,
-    test_name: str,
+    test_id: str,
     name_or_path: str | None = None,
-) -> Path | None:
-    """Where :func:`cassette_path` put the same cassette before ``.jobrun.yaml``
-    (``<test name>.yaml``); None for a path given explicitly, which has not moved."""
-    if _explicit_path(cassette_dir, name_or_path) is not None:
-        return None
-    return _module_dir(cassette_dir, module_path) / (
-        safe_file_name(name_or_path or test_name) + LEGACY_SUFFIX
-    )
+) -> tuple[Path, ...]:
+    """Where earlier versions put the same cassette, most recent naming first:
+    the name before distinct ids always got distinct files (``test_x[a::b]`` was
+    ``test_x[a.b].jobrun.yaml``), then the name before ``.jobrun.yaml``
+    (``<test name>.yaml``). Empty for a path given explicitly, which has not moved."""
+    if _is_explicit(name_or_path):
+        return ()
+    folder = _module_dir(cassette_dir, module_path)
+    current = _default_stem(test_id, name_or_path) + SUFFIX
+    old = _old_file_name(name_or_path or ".".join(test_id.split("::")))
+    names = dict.fromkeys(name for name in (old + SUFFIX, old + LEGACY_SUFFIX) if name != current)
+    return tuple(folder / name for name in names)
+
+
+def _default_stem(test_id: str, name: str | None) -> str:
+    return safe_file_name(name) if name else file_name_for_test(test_id)
+
+
+def _source(module_path: str, test_id: str, name_or_path: str | None) -> str:
+    test = f"{module_path}::{test_id}"
+    if name_or_path:
+        return f"{MARKER_SOURCE}({name_or_path!r}) of {test}"
+    return f"the cassette of {test}"
 
 
 def _module_dir(cassette_dir: Path, module_path: str) -> Path:
     return cassette_dir / PurePosixPath(module_path).with_suffix("")
 
 
-def _explicit_path(cassette_dir: Path, name_or_path: str | None) -> Path | None:
-    if name_or_path is None or not (
+def _is_explicit(name_or_path: str | None) -> bool:
+    return name_or_path is not None and (
         "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
-    ):
+    )
+
+
+def _explicit_path(cassette_dir: Path, name_or_path: str | None, source: str) -> Path | None:
+    if name_or_path is None or not _is_explicit(name_or_path):
         return None
+    if "\0" in name_or_path:
+        raise CassettePathError(
+            source=source,
+            problem="the path holds a NUL character, which no file name can",
+            fix="remove it from the cassette path",
+        )
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
         path = path.with_name(path.name + ".yaml")
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > MAX_NAME_BYTES:
+            raise CassettePathError(
+                source=source,
+                problem=f"{part[:40]}... is {size} bytes long; file systems take names of up "
+                f"to {MAX_NAME_BYTES} bytes",
+                fix='give the cassette a shorter name, e.g. @pytest.mark.jobrun_cassette("short-name")',
+            )
     return path if path.is_absolute() else cassette_dir / path
+
+
+def _check_inside(cassette_dir: Path, path: Path, source: str, *, allow_outside: bool) -> None:
+    """Refuse a cassette path that, once ``..`` and symbolic links are resolved, is not
+    inside the cassette folder (unless ``allow_outside``)."""
+    if allow_outside:
+        _resolved(path, source)  # a symlink loop is refused all the same
+        return
+    root = _resolved(cassette_dir, source)
+    target = _resolved(path, source)
+    if target.is_relative_to(root):
+        return
+    raise CassettePathError(
+        source=source,
+        problem=f"the cassette path resolves to {target}, outside the cassette folder {root} "
+        "(jobrun_cassette_dir); cassettes are written there only",
+        fix="give a path inside jobrun_cassette_dir (relative to it, without '..', and not "
+        "through a symbolic link that leads out of it), or, to keep this cassette elsewhere "
+        "on purpose, give its absolute path and allow it: "
+        '@pytest.mark.jobrun_cassette("/abs/path/x.yaml", allow_outside=True)',
+    )
+
+
+def _resolved(path: Path, source: str) -> Path:
+    loop = CassettePathError(
+        source=source,
+        problem=f"{path} cannot be resolved: a symbolic link on the way loops",
+        fix="remove or correct the symbolic link that leads back to itself",
+    )
+    try:
+        resolved = path.resolve()
+    except RuntimeError:  # a loop, before Python 3.13
+        raise loop from None
+    try:
+        resolved.stat()  # Python 3.13's resolve() leaves a loop in place: the stat says so
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise loop from None
+    return resolved
 
 
 def record_command(nodeid: str, endpoint_url: str | None = None) -> str:

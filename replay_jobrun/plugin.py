@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from . import options
-from .errors import CassetteNotFoundError, LegacyCassetteNameWarning, ReplayJobrunError
+from .errors import (
+    CassetteNotFoundError,
+    CassettePathError,
+    LegacyCassetteNameWarning,
+    ReplayJobrunError,
+    SharedCassetteError,
+)
 
 if TYPE_CHECKING:
     from .drift.compare import IgnoreRule
@@ -36,6 +42,8 @@ class _SessionState:
     replayed: int = 0
     # Drift found on re-recording, as carried by test reports (so xdist workers' count too).
     drift: list[dict[str, Any]] = field(default_factory=list)
+    # xdist workers' recordings, for the controller's summary: (path, summary lines).
+    worker_recorded: list[tuple[str, list[str]]] = field(default_factory=list)
     _scrubber: Scrubber | None = None
     _rules: list[Rule] | None = None
     _drift_ignore: list[IgnoreRule] | None = None
@@ -97,6 +105,17 @@ _state_key = pytest.StashKey[_SessionState]()
 _reports_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 # Set on a test while its cassette is active (the fixture asked for, or the marker alone).
 _active_key = pytest.StashKey[bool]()
+# Every file name a collected test's cassette has now or had before: {path: {nodeid: its
+# cassette now}}, so an old name two tests shared is never taken for either.
+_claims_key = pytest.StashKey[dict[Path, dict[str, Path]]]()
+# A collected test's cassette and record mode, as the fixture will find them.
+_plan_key = pytest.StashKey["_Plan"]()
+# Why a test may not run its cassette (shared with another test on another xdist worker).
+_conflict_key = pytest.StashKey[str]()
+# What an xdist worker's recordings add to the "jobrun cassettes" summary.
+_WORKER_OUTPUT = "replay_jobrun_cassettes"
+# The controller's --dist mode, for workers (where xdist sets the option to "no").
+_WORKER_DIST = "replay_jobrun_dist"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -202,9 +221,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(name_or_path=None, *, record_mode=None, allow_unused=False, skip_sleep=False, "
         "ignore_params=(), match_requests=True, region=None, unknown_fields=None, "
-        "allowed_hosts=(), subprocesses=False, strict_order=False): cassette and "
-        "replay options "
-        "of the jobrun_replay fixture.",
+        "allowed_hosts=(), subprocesses=False, strict_order=False, allow_outside=False): "
+        "cassette and replay options of the jobrun_replay fixture.",
     )
     state = config.stash[_state_key] = _SessionState()
     config.pluginmanager.register(
@@ -232,9 +250,14 @@ def _test_passed(node: pytest.Item) -> bool:
     return call is not None and call.passed
 
 
-def _test_name(node: pytest.Item) -> str:
-    # Class and parameters included: TestPoller.test_timeout[slow]
-    return ".".join(node.nodeid.split("::")[1:]) or node.name
+def _test_id(node: pytest.Item) -> str:
+    """The test's node id below its module, class and parameters included
+    (``TestPoller::test_timeout[slow]``). Built from the node chain, not ``nodeid``:
+    xdist's ``--dist loadgroup`` appends ``@group`` to the node id on workers."""
+    chain = node.listchain()
+    files = [index for index, parent in enumerate(chain) if isinstance(parent, pytest.File)]
+    below = chain[files[-1] + 1 :] if files else [node]
+    return "::".join(parent.name for parent in below)
 
 
 def _marker_options(node: pytest.Item) -> options.CassetteOptions:
@@ -264,39 +287,184 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         names.append("jobrun_replay")
 
 
-def _cassette_path(config: pytest.Config, node: pytest.Item, name: str | None) -> Path:
-    """The test's cassette: ``<name>.jobrun.yaml``, or the file of our own that it was
-    called before (``<name>.yaml``), used until renamed, with a warning that says how."""
-    where = (
+@dataclass(frozen=True)
+class _Plan:
+    path: Path
+    legacy: tuple[Path, ...]
+    mode: str
+
+    def records(self) -> bool:
+        exists = self.path.is_file() or any(path.is_file() for path in self.legacy)
+        return options.choose_action(self.mode, exists) is options.Action.RECORD
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
+    """Before deselection: where every collected test's cassette is and was called.
+    After it: under xdist, the tests that share a cassette one of them records."""
+    claims = config.stash[_claims_key] = {}
+    for item in items:
+        plan = _plan(config, item)
+        if plan is None:
+            continue
+        item.stash[_plan_key] = plan
+        for path in (plan.path, *plan.legacy):
+            claims.setdefault(path, {})[item.nodeid] = plan.path
+    yield
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    if int(workers) > 1:
+        _refuse_shared_recordings(config, items, int(workers))
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist it is never called
+def pytest_configure_node(node: Any) -> None:
+    """On the xdist controller: tell each worker how tests are distributed."""
+    node.workerinput[_WORKER_DIST] = str(node.config.getoption("dist"))
+
+
+def _plan(config: pytest.Config, item: pytest.Item) -> _Plan | None:
+    if "jobrun_replay" not in getattr(item, "fixturenames", ()):
+        return None
+    args, kwargs = options.merged_marker_arguments(
+        (marker.args, marker.kwargs) for marker in item.iter_markers(MARKER)
+    )
+    try:
+        opts = options.cassette_options(*args, **kwargs)
+        where = _where(config, item, opts.name)
+        mode = options.resolve_record_mode(
+            cli=config.getoption("jobrun_record_mode"),
+            env=os.environ,
+            marker=opts.record_mode,
+            ini=str(config.getini("jobrun_record_mode")),
+        )
+        path = options.cassette_path(*where, allow_outside=opts.allow_outside)
+    except (TypeError, ValueError, ReplayJobrunError):
+        return None  # the fixture fails the test with the message
+    return _Plan(path, options.legacy_cassette_paths(*where), mode)
+
+
+def _refuse_shared_recordings(
+    config: pytest.Config, items: list[pytest.Item], workers: int
+) -> None:
+    """Tests sharing one cassette that one of them records, on workers that run at the
+    same time: which recording lands (or what the others replay) would be a lottery."""
+    sharing: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        plan = item.stash.get(_plan_key, None)
+        if plan is not None:
+            sharing.setdefault(plan.path, []).append(item)
+    dist = str(config.workerinput.get(_WORKER_DIST, "load"))  # type: ignore[attr-defined]
+    for path, tests in sharing.items():
+        if len(tests) < 2 or not any(item.stash[_plan_key].records() for item in tests):
+            continue
+        together = {_same_worker(dist, item) for item in tests}
+        if len(together) == 1 and None not in together:
+            continue
+        error = SharedCassetteError(
+            source=path,
+            problem=f"{len(tests)} tests share this cassette and at least one records it, "
+            f"but pytest-xdist (-n {workers}, --dist {dist}) may run them on different "
+            "workers at once, so which recording is written, and what the others replay, "
+            "would change from run to run:\n" + "".join(f"    {item.nodeid}\n" for item in tests),
+            fix="give each test its own cassette (a name of its own in the marker), or keep "
+            "them on one worker: --dist loadgroup with the same "
+            '@pytest.mark.xdist_group("name") on each, or --dist loadfile for tests of one '
+            "file; or record them without -n",
+        )
+        for item in tests:
+            item.stash[_conflict_key] = str(error)
+
+
+def _same_worker(dist: str, item: pytest.Item) -> str | None:
+    """What xdist's scheduler keeps on one worker for this test (None: nothing)."""
+    if dist == "loadfile":
+        return item.nodeid.split("::", 1)[0]
+    if dist == "loadscope":
+        return item.nodeid.rsplit("::", 1)[0]
+    if dist == "loadgroup":
+        names = sorted(
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        )
+        return "_".join(names) if names else None
+    return None
+
+
+def _where(config: pytest.Config, node: pytest.Item, name: str | None) -> tuple[Any, ...]:
+    return (
         Path(config.rootpath, str(config.getini("jobrun_cassette_dir"))),
         node.path.relative_to(config.rootpath).as_posix(),
-        _test_name(node),
+        _test_id(node),
         name,
     )
-    path = options.cassette_path(*where)
-    legacy = options.legacy_cassette_path(*where)
-    if legacy is None or path.is_file() or not legacy.is_file():
+
+
+def _cassette_path(
+    config: pytest.Config, node: pytest.Item, opts: options.CassetteOptions, mode: str
+) -> Path:
+    """The test's cassette, or the file of our own that it was called before (an earlier
+    naming, :func:`options.legacy_cassette_paths`), used until renamed, with a warning
+    that says how; never an old file that another test's cassette was called too."""
+    where = _where(config, node, opts.name)
+    path = options.cassette_path(*where, allow_outside=opts.allow_outside)
+    if path.is_file():
         return path
+    claims = config.stash.get(_claims_key, {})
+    for legacy in options.legacy_cassette_paths(*where):
+        if not legacy.is_file() or not _ours(legacy):
+            continue  # e.g. pytest-recording's cassette of the same test: not ours to take
+        others = sorted(
+            nodeid
+            for nodeid, current in claims.get(legacy, {}).items()
+            if nodeid != node.nodeid and current != path
+        )
+        if others:
+            if mode != "none":
+                return path  # recording: the new name, never the shared old file
+            raise CassettePathError(
+                source=legacy,
+                problem=f"this file was the cassette of both {node.nodeid} and "
+                f"{', '.join(others)} (their names used to map to one file), so it may hold "
+                "either's recording; it is used for neither",
+                fix=f"record this test's own cassette ({path.name}):\n    "
+                f"{options.record_command(node.nodeid)}\n"
+                f"or, if you know the file is this test's: git mv {legacy} {path}",
+            )
+        _warn_legacy(node, legacy, path)
+        return legacy
+    return path
+
+
+def _ours(path: Path) -> bool:
+    if path.name.endswith(options.SUFFIX):
+        return True
     from .cassette.format import load_cassette
 
     try:
-        ours = bool(load_cassette(legacy).metadata)
+        return bool(load_cassette(path).metadata)
     except (ReplayJobrunError, OSError, UnicodeDecodeError):
-        ours = False
-    if not ours:  # e.g. pytest-recording's cassette of the same test: not ours to take
-        return path
+        return False
+
+
+def _warn_legacy(node: pytest.Item, legacy: Path, path: Path) -> None:
+    why = (
+        f"replay_jobrun's cassette names now end in {options.SUFFIX} (so they never share a "
+        "file with pytest-recording's)"
+        if not legacy.name.endswith(options.SUFFIX)
+        else "replay_jobrun now gives distinct test ids distinct file names"
+    )
     test_file, line, _ = node.reportinfo()
     warnings.warn_explicit(  # shown at the test, not in the plugin
         LegacyCassetteNameWarning(
-            f"{legacy}: replay_jobrun's cassette names now end in {options.SUFFIX} (so they "
-            f"never share a file with pytest-recording's); used under its old name this "
-            f"time. Rename it:\n    git mv {legacy} {path}"
+            f"{legacy}: {why}; used under its old name this time. Rename it:\n"
+            f"    git mv {legacy} {path}"
         ),
         LegacyCassetteNameWarning,
         filename=str(test_file),
         lineno=(line or 0) + 1,
     )
-    return legacy
 
 
 @pytest.fixture
@@ -311,6 +479,8 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
     config, node = request.config, request.node
     assert isinstance(node, pytest.Item)
     node.stash[_active_key] = True
+    if _conflict_key in node.stash:
+        _fail(node.stash[_conflict_key])
     opts = _marker_options(node)
     try:
         mode = options.resolve_record_mode(
@@ -319,9 +489,9 @@ def jobrun_replay(request: pytest.FixtureRequest) -> Iterator[Replay | Recording
             marker=opts.record_mode,
             ini=str(config.getini("jobrun_record_mode")),
         )
+        path = _cassette_path(config, node, opts, mode)
     except ReplayJobrunError as err:
         _fail(str(err))
-    path = _cassette_path(config, node, opts.name)
     endpoint = config.getoption("jobrun_endpoint_url") or os.environ.get(options.ENDPOINT_URL_ENV)
     action = options.choose_action(mode, path.is_file())
     state = config.stash[_state_key]
@@ -419,6 +589,28 @@ class _DriftWatch:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this worker's lines of the summary to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    state = session.config.stash.get(_state_key, None)
+    if output is not None and state is not None:
+        output[_WORKER_OUTPUT] = [
+            [str(recording.path), _recording_lines(recording)] for recording in state.recorded
+        ]
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist it is never called
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the xdist controller: a worker's recordings, for the summary."""
+    state = node.config.stash.get(_state_key, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if state is not None:
+        state.worker_recorded.extend(
+            (str(path), [str(line) for line in lines])
+            for path, lines in output.get(_WORKER_OUTPUT, ())
+        )
+
+
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
@@ -426,53 +618,59 @@ def pytest_terminal_summary(
     if state is None:
         return
     _drift_summary(terminalreporter, config, state)
-    if not state.recorded:
+    entries = [_recording_lines(recording) for recording in state.recorded]
+    # Workers finish in any order: their recordings are listed by path.
+    entries += [lines for _, lines in sorted(state.worker_recorded)]
+    if not entries:
         return
     terminalreporter.section("jobrun cassettes")
-    for recording in state.recorded:
-        if recording.written is None:
-            reason = (
-                "the write failed: see the test's error"
-                if recording.error is not None
-                else "the test did not pass"
-                if not recording.keep
-                else "no emr-containers call"
-            )
-            terminalreporter.write_line(f"not written ({reason}): {recording.path}")
-            continue
-        scrubbed = ", ".join(
-            f"{counts['replaced']} {kind}(s)"
-            for kind, counts in (recording.report.summary().items() if recording.report else ())
-        )
-        terminalreporter.write_line(
-            f"wrote {recording.path} ({len(recording.written.interactions)} interactions; "
-            f"scrubbed: {scrubbed or 'nothing'})"
-        )
-        _scrubbed_fields_lines(terminalreporter, recording)
+    for lines in entries:
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
-def _scrubbed_fields_lines(terminalreporter: pytest.TerminalReporter, recording: Recording) -> None:
+def _recording_lines(recording: Recording) -> list[str]:
+    if recording.written is None:
+        reason = (
+            "the write failed: see the test's error"
+            if recording.error is not None
+            else "the test did not pass"
+            if not recording.keep
+            else "no emr-containers call"
+        )
+        return [f"not written ({reason}): {recording.path}"]
+    scrubbed = ", ".join(
+        f"{counts['replaced']} {kind}(s)"
+        for kind, counts in (recording.report.summary().items() if recording.report else ())
+    )
+    return [
+        f"wrote {recording.path} ({len(recording.written.interactions)} interactions; "
+        f"scrubbed: {scrubbed or 'nothing'})",
+        *_scrubbed_fields_lines(recording),
+    ]
+
+
+def _scrubbed_fields_lines(recording: Recording) -> list[str]:
     """Which values the test saw live replay differently: an assertion on one passes
     while recording and fails on replay. Paths and rules only, never the values."""
     keepable = [f for f in recording.scrubbed_fields if not set(f.rules) <= _NEVER_KEPT]
     pseudonymous = [f for f in recording.scrubbed_fields if set(f.rules) <= _NEVER_KEPT]
+    lines = []
     if keepable:
-        terminalreporter.write_line(
+        lines.append(
             "  the test saw these response fields live; the cassette holds them scrubbed, "
             "so an assertion on their live values fails on replay:"
         )
-        for found in keepable:
-            terminalreporter.write_line(f"    {found}")
-        terminalreporter.write_line(
+        lines += [f"    {found}" for found in keepable]
+        lines.append(
             "  to replay one as recorded, keep it (docs/scrubbing.md, 'Keeping a value'), "
             "or assert on what scrubbing leaves"
         )
     if pseudonymous:
         # Never kept (the leak scan refuses them): one line, so it does not drown the above.
         names = ", ".join(f"{f.operation} {f.path}" for f in pseudonymous)
-        terminalreporter.write_line(
-            f"  account and access key ids replay as pseudonyms in: {names}"
-        )
+        lines.append(f"  account and access key ids replay as pseudonyms in: {names}")
+    return lines
 
 
 _NEVER_KEPT = frozenset({"account id", "access key id"})

@@ -749,6 +749,14 @@ def dump_cassette(cassette: Cassette) -> str:
     return _yaml(document) if emitter is None else emitter.document(document)
 
 
+# A temporary file of ours: ".<name>.<writer pid>.<8 hex>.tmp" (before the pid was part
+# of the name: ".<name>.<8 hex>.tmp").
+_TEMP_END = ".tmp"
+# A temporary file older than this is no write in progress, whatever its writer pid says
+# (the pid may be reused, or of another host or container sharing the folder).
+STALE_TEMP_SECONDS = 3600.0
+
+
 def _create_temp(folder: Path, name: str) -> tuple[int, str]:
     """Open a new, empty temporary file next to the target, for writing only.
 
@@ -756,10 +764,16 @@ def _create_temp(folder: Path, name: str) -> tuple[int, str]:
     applies the process umask (and any default ACL of the folder) at creation:
     the file gets the mode any new file there would. This never calls
     ``os.umask``, whose read-by-setting is process-global and racy in threads.
+    The name carries the writer's pid, so a later write can tell a temporary file
+    a killed writer left from one being written (:func:`remove_stale_temps`).
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    tail = f".{os.getpid()}.{'0' * 8}{_TEMP_END}"
+    # A name near the 255-byte limit would leave no room for the tail: cut it.
+    while len(os.fsencode(f".{name}{tail}")) > 255:
+        name = name[:-1]
     for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_END}")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -767,11 +781,68 @@ def _create_temp(folder: Path, name: str) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary file name for {name} in {folder}")
 
 
+def _temp_writer(name: str) -> tuple[bool, int | None]:
+    """Whether ``name`` is a temporary file of ours, and the writer pid it holds (None
+    for the older names without one)."""
+    if not name.startswith(".") or not name.endswith(_TEMP_END):
+        return False, None
+    parts = name[1 : -len(_TEMP_END)].rsplit(".", 2)
+    token = parts[-1]
+    if len(parts) < 2 or len(token) != 8 or token.strip("0123456789abcdef"):
+        return False, None
+    pid = parts[1] if len(parts) == 3 else ""
+    if pid.isascii() and pid.isdigit() and int(pid) > 0:
+        return True, int(pid)
+    return True, None
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would end the process there: the age rule decides
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except (OverflowError, OSError):  # no pid this system has
+        return False
+    return True
+
+
+def remove_stale_temps(folder: Path, now: float) -> list[Path]:
+    """Remove the temporary files of ours in ``folder`` that no write is using: their
+    writer's pid is no running process (it was killed mid-write), or they are older
+    than ``STALE_TEMP_SECONDS``. Safe beside concurrent writers (xdist workers,
+    threads): a live writer's file is never touched. Returns the files removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        ours, writer = _temp_writer(entry.name)
+        if not ours:
+            continue
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if old or (writer is not None and not _alive(writer)):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:  # gone already (another writer cleaned it), or not ours to remove
+            continue
+    return removed
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write text to path via a temporary file and rename: never a half-written file.
 
     A file that exists keeps its permission bits; a new one gets ``0666 & ~umask``.
     On any failure the temporary file is removed and the old file is untouched.
+    Temporary files an interrupted write left in the folder (a writer killed with
+    SIGKILL) are removed (:func:`remove_stale_temps`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -780,6 +851,8 @@ def write_atomic(path: Path, text: str) -> None:
         mode = None
     fd, tmp = _create_temp(path.parent, path.name)
     try:
+        # The folder's clock, as the other temporary files' times are.
+        remove_stale_temps(path.parent, os.fstat(fd).st_mtime)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             if mode is not None:
                 if hasattr(os, "fchmod"):

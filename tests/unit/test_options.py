@@ -19,7 +19,7 @@ from replay_jobrun.options import (
     cassette_path,
     choose_action,
     drift_fail_on,
-    legacy_cassette_path,
+    legacy_cassette_paths,
     merged_marker_arguments,
     record_command,
     resolve_record_mode,
@@ -263,7 +263,7 @@ def test_default_path_is_dir_module_test_name() -> None:
 
 
 def test_the_module_suffix_is_dropped_but_its_folders_kept() -> None:
-    path = cassette_path(DIR, "tests/integration/test_jobs.py", "TestJobs.test_a")
+    path = cassette_path(DIR, "tests/integration/test_jobs.py", "TestJobs::test_a")
     assert path.as_posix() == "cassettes/tests/integration/test_jobs/TestJobs.test_a.jobrun.yaml"
 
 
@@ -290,10 +290,12 @@ def test_a_name_with_a_slash_or_suffix_is_relative_to_the_cassette_dir(
     assert _path("test_x", name) == expected
 
 
-def test_an_absolute_name_stays_where_it_is(tmp_path: Path) -> None:
+def test_an_absolute_name_allowed_outside_stays_where_it_is(tmp_path: Path) -> None:
     target = tmp_path / "elsewhere" / "poll.yaml"
-    assert cassette_path(DIR, MODULE, "test_x", str(target)) == target
-    without_suffix = cassette_path(DIR, MODULE, "test_x", str(tmp_path / "poll"))
+    assert cassette_path(DIR, MODULE, "test_x", str(target), allow_outside=True) == target
+    without_suffix = cassette_path(
+        DIR, MODULE, "test_x", str(tmp_path / "poll"), allow_outside=True
+    )
     assert without_suffix == tmp_path / "poll.yaml"
     assert without_suffix.is_absolute()
 
@@ -307,7 +309,7 @@ def test_an_absolute_cassette_dir_gives_absolute_paths(tmp_path: Path) -> None:
     ("test_name", "file_name"),
     [
         ("test_x[a/b c]", "test_x[a-b-c]-14810733.jobrun.yaml"),
-        ("TestPoll.test_x[a/b c]", "TestPoll.test_x[a-b-c]-038987f2.jobrun.yaml"),
+        ("TestPoll::test_x[a/b c]", "TestPoll.test_x[a-b-c]-038987f2.jobrun.yaml"),
         ("test_x[..\\..\\etc]", "test_x[..-..-etc]-b147ec1f.jobrun.yaml"),
         ("test_x[a:b*c?d<e>f|g\"h']", "test_x[a-b-c-d-e-f-g-h-]-b87e2251.jobrun.yaml"),
         ("test_x[tab\there\nnl]", "test_x[tab-here-nl]-27701e8b.jobrun.yaml"),
@@ -336,7 +338,7 @@ def test_a_marker_name_without_slash_is_sanitized_too() -> None:
 def test_default_names_never_are_pytest_recordings_for_a_module_at_the_rootdir() -> None:
     """pytest-recording's default is ``<module folder>/cassettes/<module>/<test>.yaml``:
     for ``test_poll.py`` at the rootdir, the folder ours uses too."""
-    ours = cassette_path(DIR, "test_poll.py", "TestPoll.test_x[a]")
+    ours = cassette_path(DIR, "test_poll.py", "TestPoll::test_x[a]")
     theirs = Path("cassettes/test_poll/TestPoll.test_x[a].yaml")
     assert ours.parent == theirs.parent
     assert ours != theirs
@@ -355,8 +357,8 @@ def test_default_names_never_are_pytest_recordings_for_a_module_at_the_rootdir()
 def test_the_legacy_path_is_the_name_before_jobrun_yaml(
     name: str | None, legacy: str | None
 ) -> None:
-    found = legacy_cassette_path(DIR, MODULE, "test_x", name)
-    assert (found.as_posix() if found else None) == legacy
+    found = legacy_cassette_paths(DIR, MODULE, "test_x", name)
+    assert [path.as_posix() for path in found] == ([legacy] if legacy else [])
     if legacy is not None:
         assert _path("test_x", name) == legacy.removesuffix(".yaml") + ".jobrun.yaml"
 
@@ -406,8 +408,8 @@ def test_a_safe_name_of_up_to_200_characters_is_kept_as_it_is(name: str) -> None
     assert safe_file_name(name) == name
 
 
-def test_an_empty_name_becomes_cassette() -> None:
-    assert safe_file_name("") == "cassette"
+def test_an_empty_name_becomes_cassette_and_a_hash() -> None:
+    assert safe_file_name("") == "cassette-" + hashlib.sha256(b"").hexdigest()[:8]
 
 
 # --- record_command -----------------------------------------------------------------
