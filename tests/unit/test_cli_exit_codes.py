@@ -50,7 +50,7 @@ CONTRACT: list[tuple[Exception, int, str]] = [
     (
         LeakError(path="x.yaml", count=1, findings="  #0 ...", fix="add a rule"),
         1,
-        "replay-jobrun: Refusing to write x.yaml: 1 possible secret(s)",
+        "replay-jobrun: Refusing to write x.yaml: after scrubbing it s",
     ),
     (
         CassetteFormatError(path="x.yaml", problem="bad", fix="re-record"),

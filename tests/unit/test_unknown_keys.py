@@ -52,8 +52,15 @@ def _unknown_parts(document: dict[str, Any]) -> list[Any]:
     ]
 
 
+class _NoAliases(yaml.SafeDumper):
+    """One value put at several levels is written out at each (cassettes hold no aliases)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _write(path: Path, document: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(document, Dumper=_NoAliases, sort_keys=False), encoding="utf-8")
     return path
 
 
