@@ -502,12 +502,23 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     """
     # abspath, not resolve(): no syscall per path component on this per-test path.
     resolved = Path(os.path.abspath(path))
-    stat = resolved.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _cache.get(resolved)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    cassette = parse_cassette_bytes(_read_bounded(resolved), resolved)
+    try:
+        stat = resolved.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _cache.get(resolved)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        data = _read_bounded(resolved)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as err:  # a folder, a loop, a name too long, a NUL byte
+        raise CassetteFormatError(
+            path=path,
+            problem=f"cannot be read ({getattr(err, 'strerror', None) or err})",
+            fix="name a cassette file: a readable regular file, by a path without NUL bytes "
+            "whose every part is under 255 bytes and no symbolic link loops",
+        ) from None
+    cassette = parse_cassette_bytes(data, resolved)
     _cache[resolved] = (stamp, cassette)
     return cassette
 

@@ -273,7 +273,12 @@ def load_yaml(text: str, path: Path) -> Any:
             anchor, _ = _anchor_and_alias(text)
             if anchor is not None:
                 raise _anchor_error(path, root, anchor)
-        return loader.construct_document(root)
+        try:
+            return loader.construct_document(root)
+        except (ValueError, OverflowError) as err:  # an int past Python's 4300 digits, !!float 'x'
+            raise CassetteFormatError(
+                path=path, problem=f"a value cannot be read: {err}", fix=_FIX_RESTORE
+            ) from None
     except yaml.YAMLError as err:
         raise CassetteFormatError(
             path=path, problem=f"not valid YAML: {err}", fix=_FIX_RESTORE

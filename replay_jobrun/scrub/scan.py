@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import gzip
 import json
 import os
 import re
@@ -31,7 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ..cassette.bodies import decode_content
 from ..cassette.format import Interaction
+from ..errors import CassetteBodyError
 from .patterns import (
     ACCESS_KEY_ID,
     ARN_ACCOUNT,
@@ -115,9 +116,9 @@ _QUOTED_BASE64 = re.compile(r'"([A-Za-z0-9+/]{16,}={0,2})"')
 
 
 def _inflate(raw: bytes) -> bytes:
-    if raw[:2] == b"\x1f\x8b":
-        with contextlib.suppress(OSError, EOFError):
-            return gzip.decompress(raw)
+    # Bounded: a small gzip value must not inflate into gigabytes in a pre-commit hook.
+    with contextlib.suppress(CassetteBodyError):
+        return decode_content(raw, "gzip")
     return raw
 
 

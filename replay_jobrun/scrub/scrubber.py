@@ -28,8 +28,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ..cassette.bodies import decode_content
 from ..cassette.format import Headers, Interaction, RecordedResponse
-from ..errors import ConfigError
+from ..errors import CassetteBodyError, ConfigError
 from .learnt import CREDENTIAL_HEADERS, Learnt
 from .ledger import Ledger, ScrubReport
 from .patterns import (
@@ -278,8 +279,8 @@ def _plain_body(response: RecordedResponse) -> tuple[bytes, bool]:
     with contextlib.suppress(OSError):
         body = response.decoded_body()
         if body[:2] == b"\x1f\x8b":
-            with contextlib.suppress(OSError, EOFError):
-                return gzip.decompress(body), True
+            with contextlib.suppress(CassetteBodyError):  # bounded, as loading is
+                return decode_content(body, "gzip"), True
         return body, False
     return response.body, False
 

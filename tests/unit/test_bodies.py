@@ -6,6 +6,7 @@ import gzip
 import json
 import tracemalloc
 import zlib
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -135,3 +136,29 @@ def test_a_compression_bomb_is_refused_without_inflating_it(
     finally:
         tracemalloc.stop()
     assert peak < 3 * limit
+
+
+def test_the_scrubber_and_the_leak_scan_bound_a_gzip_body_without_its_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gzip with no Content-Encoding is inflated to be scrubbed and scanned, never past the limit."""
+    from replay_jobrun.scrub.scan import scan_interactions
+
+    limit = 1024 * 1024
+    monkeypatch.setenv(MAX_BYTES_ENV, str(limit))
+    bomb = gzip.compress(bytes(32 * 1024 * 1024))
+    interaction = Interaction(
+        RecordedRequest("GET", URI, {}, None),
+        RecordedResponse(200, "OK", {"Content-Type": ["application/json"]}, bomb),
+        "DescribeJobRun",
+    )
+    small = replace(interaction, response=replace(interaction.response, body=b"{}"))
+    scan_interactions(Scrubber().scrub_all([small])[0])  # the model and the patterns, loaded
+    tracemalloc.start()
+    try:
+        scrubbed, _ = Scrubber().scrub_all([interaction])
+        scan_interactions(scrubbed)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * limit
