@@ -91,14 +91,14 @@ def check_recorded_operations(names: Sequence[str | None], path: Path) -> None:
     first asks the model (parse, scrub, drift); one clear error here names the file,
     the interaction and the names that are valid.
     """
-    if not any(names):
+    if all(name is None for name in names):  # no model load for a cassette that names none
         return
     valid = service_model().operation_names
     known = set(valid)
     for index, name in enumerate(names):
         if name is None or name in known:
             continue
-        close = difflib.get_close_matches(name, valid, n=1)
+        close = difflib.get_close_matches(name, valid, n=1) if isinstance(name, str) else []
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise CassetteFormatError(
             path=path,

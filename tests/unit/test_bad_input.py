@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from replay_jobrun import cli, replay
+from replay_jobrun import cli, load_cassette, replay
 from replay_jobrun.errors import CassetteFormatError
 
 GOOD_HEAD = """\
@@ -95,3 +95,17 @@ def test_an_operation_the_model_lacks_is_named_with_the_valid_ones_everywhere(
         assert "'DescribeJobRunz', which botocore" in err, command
         assert "Traceback" not in err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["''", "' '"])
+def test_an_empty_operation_name_is_refused_too(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The only interaction names an empty operation: still a clean error, never botocore's."""
+    source = REAL / "describe-job-run_completed_sparkpilot-1.yaml"
+    path = tmp_path / "renamed.yaml"
+    path.write_text(source.read_text().replace("  - DescribeJobRun\n", f"  - {name}\n"))
+    with pytest.raises(CassetteFormatError, match="interaction #0: the metadata block names"):
+        load_cassette(path)
+    assert cli.main(["show", str(path)]) == 2
+    assert "which botocore" in capsys.readouterr().err
