@@ -115,12 +115,15 @@ def test_the_cassette_says_which_attempts_were_one_call_and_stays_stable(
         {"interactions": [4, 5, 6], "MaxAttemptsReached": True},
     ]
     headers = [i["request"]["headers"] for i in document["interactions"]]
+    # botocore 1.36 sends a first attempt's header without "; max=3": kept as sent.
+    first = headers[0]["amz-sdk-request"][0]
+    assert first in ("attempt=1; max=3", "attempt=1")
     assert [h.get("amz-sdk-request") for h in headers] == [
-        ["attempt=1; max=3"],
+        [first],
         ["attempt=2; max=3"],
         ["attempt=3; max=3"],
         None,  # a call made once carries nothing more than before
-        ["attempt=1; max=3"],
+        [first],
         ["attempt=2; max=3"],
         ["attempt=3; max=3"],
         None,

@@ -7,6 +7,7 @@ as users have them; the tests run whatever pytest-recording and vcrpy are instal
 from __future__ import annotations
 
 import http.server
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -174,13 +175,16 @@ def test_unrecorded_other_traffic_fails_as_pytest_recording_would(
         "--jobrun-record-mode=all", f"--jobrun-endpoint-url={moto_url}", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*PUT */coexist-bucket",
-            "*Cassette: *cassettes/test_both/test_both.yaml",
-            "*record_mode: none",
-        ]
-    )
+    # vcrpy's own message: the request, their cassette, their mode (worded one way before
+    # vcrpy 9, "Can't overwrite existing cassette (PATH) in your current record mode
+    # ('none')", another since).
+    refused = [line for line in result.outlines if line.startswith("E ")]
+    for pattern in (
+        r"\bPUT\)? http://\S+/coexist-bucket\b",
+        r"cassettes/test_both/test_both\.yaml",
+        r"record[_ ]mode\W+none\b",
+    ):
+        assert any(re.search(pattern, line) for line in refused), (pattern, refused)
     assert theirs.read_text() == "version: 1\ninteractions: []\n"
 
 
@@ -291,4 +295,5 @@ def test_both_replaying_an_aws_host_pytest_recording_answers_it_offline(
     )
     recording = pytester.runpytest("-p", "no:cacheprovider", "--record-mode=new_episodes")
     recording.assert_outcomes(failed=1)
-    recording.stdout.fnmatch_lines(["*BlockedHostError*real-bucket.s3.amazonaws.com was blocked*"])
+    # botocore 1.36 sends HeadBucket path-style, to s3.amazonaws.com itself.
+    recording.stdout.fnmatch_lines(["*BlockedHostError*s3.amazonaws.com was blocked*"])
