@@ -643,8 +643,9 @@ def _recording_lines(recording: Recording) -> list[str]:
         f"{counts['replaced']} {kind}(s)"
         for kind, counts in (recording.report.summary().items() if recording.report else ())
     )
+    count = len(recording.written.interactions)
     return [
-        f"wrote {recording.path} ({len(recording.written.interactions)} interactions; "
+        f"wrote {recording.path} ({count} interaction{'' if count == 1 else 's'}; "
         f"scrubbed: {scrubbed or 'nothing'})",
         *_scrubbed_fields_lines(recording),
     ]

@@ -502,7 +502,6 @@ def _is_mine(request: Any) -> bool:
     return is_emr_containers(request.headers, request.uri)
 
 
-@functools.cache
 def _routing_cassette() -> type[Any]:
     """vcrpy's Cassette that keeps emr-containers requests and routes every other one
     to the cassette that was active when it was entered (pytest-recording's ``vcr``).
@@ -512,6 +511,15 @@ def _routing_cassette() -> type[Any]:
     methods overridden are the ones vcrpy's connection stubs call on their cassette.
     """
     from vcr.cassette import Cassette
+
+    # Built over the vcrpy that is imported now: a host that imported vcrpy afresh
+    # (pytester's in-process runs drop what they imported) has new exception classes,
+    # and our persister raises the CassetteNotFoundError of the vcrpy now imported.
+    return _routing_cassette_over(Cassette)
+
+
+@functools.cache
+def _routing_cassette_over(Cassette: type[Any]) -> type[Any]:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
     class RoutingCassette(Cassette):  # type: ignore[misc]

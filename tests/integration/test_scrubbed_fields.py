@@ -125,7 +125,7 @@ def test_the_summary_names_fields_and_rules_never_values(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
-            "wrote *test_failure_text.jobrun.yaml (1 interactions; *",
+            "wrote *test_failure_text.jobrun.yaml (1 interaction; *",
             "  the test saw these response fields live; the cassette holds them scrubbed, *",
             "    DescribeJobRun jobRun.stateDetails: s3 bucket",
             "    DescribeJobRun jobRun.tags.team: tag value",

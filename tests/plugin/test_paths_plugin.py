@@ -238,8 +238,8 @@ def test_alone(jobrun_replay):
     result.stdout.fnmatch_lines(
         [
             "*= jobrun cassettes =*",
-            f"wrote {cassettes / 'shared' / 'clusters.yaml'} (1 interactions; scrubbed: *)",
-            f"wrote {cassettes / 'shared' / 'clusters.yaml'} (1 interactions; scrubbed: *)",
-            f"wrote {cassettes / 'test_alone' / 'test_alone.jobrun.yaml'} (1 interactions; *)",
+            f"wrote {cassettes / 'shared' / 'clusters.yaml'} (1 interaction; scrubbed: *)",
+            f"wrote {cassettes / 'shared' / 'clusters.yaml'} (1 interaction; scrubbed: *)",
+            f"wrote {cassettes / 'test_alone' / 'test_alone.jobrun.yaml'} (1 interaction; *)",
         ]
     )
