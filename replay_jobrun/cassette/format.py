@@ -550,10 +550,10 @@ def _text_of(data: bytes, path: Path) -> str:
         line = data.count(b"\n", 0, err.start) + 1
         raise CassetteFormatError(
             path=path,
-            problem=f"not UTF-8 text (line {line}, byte {err.start}: "
-            f"{data[err.start : err.start + 1]!r})",
-            fix="restore the file or re-record it (YAML files are UTF-8; bytes that are "
-            "not text belong in a !!binary value)",
+            problem=f"not UTF-8 text: byte offset {err.start} (line {line}) holds "
+            f"0x{data[err.start]:02x} ({err.reason})",
+            fix="cassettes are UTF-8 YAML: restore the file from version control, "
+            "convert it to UTF-8 (iconv -t utf-8), or re-record it",
         ) from err
     # What reading the file in text mode does (universal newlines).
     return text.replace("\r\n", "\n").replace("\r", "\n")

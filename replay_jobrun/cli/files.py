@@ -6,7 +6,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import CassetteFormatError, ConfigError
+from ..errors import ConfigError
 
 
 def checked_path(path: Path, source: str) -> Path:
@@ -43,17 +43,7 @@ def cassette_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def cassette_text(path: Path) -> str:
-    """A cassette file's text as text-mode reading gives it; a clear error if not UTF-8."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise CassetteFormatError(
-            path=path,
-            problem=f"not UTF-8 text: byte offset {err.start} (line {line}) holds "
-            f"0x{data[err.start]:02x} ({err.reason})",
-            fix="cassettes are UTF-8 YAML: restore the file from version control, "
-            "convert it to UTF-8 (iconv -t utf-8), or re-record it",
-        ) from err
-    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines
+    """A cassette file's text as loading reads it: size-limited, a clear error if not UTF-8."""
+    from ..cassette.format import read_cassette_text
+
+    return read_cassette_text(path)
