@@ -156,11 +156,13 @@ def build_metadata(
 ) -> dict[str, Any]:
     """The replay_jobrun metadata block; scrubbing a scrubbed cassette leaves it as it was."""
     previous = cassette.metadata
+    # A re-scrub (no recorded_at) records nothing: the versions that recorded stay.
+    stamps = previous if recorded_at is None else {}
     return {
         **previous,
         "format": METADATA_VERSION,
-        "library": library_version(),
-        "botocore": model.botocore_version(),
+        "library": stamps.get("library") or library_version(),
+        "botocore": stamps.get("botocore") or model.botocore_version(),
         "recorded_at": recorded_at or previous.get("recorded_at") or _now(),
         "region": region or previous.get("region"),
         "operations": [i.operation for i in interactions],
