@@ -156,11 +156,13 @@ def build_metadata(
 ) -> dict[str, Any]:
     """The replay_jobrun metadata block; scrubbing a scrubbed cassette leaves it as it was."""
     previous = cassette.metadata
+    # A re-scrub (no recorded_at) records nothing: the versions that recorded stay.
+    stamps = previous if recorded_at is None else {}
     return {
         **previous,
         "format": METADATA_VERSION,
-        "library": library_version(),
-        "botocore": model.botocore_version(),
+        "library": stamps.get("library") or library_version(),
+        "botocore": stamps.get("botocore") or model.botocore_version(),
         "recorded_at": recorded_at or previous.get("recorded_at") or _now(),
         "region": region or previous.get("region"),
         "operations": [i.operation for i in interactions],
@@ -582,6 +584,59 @@ def _no_global_reset() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _real_connections_closed() -> Iterator[None]:
+    """On exit, close the connections vcrpy opened on botocore's pools inside the block.
+
+    vcrpy (before 9.4.2) never hands a connection back to its pool once a response
+    has been read from it, so ``client.close()`` cannot reach it and its socket is
+    left to the garbage collector: ``ResourceWarning: unclosed <socket...>``, an
+    error in a suite run with ``filterwarnings = error``. vcrpy's own clean-up at
+    cassette exit covers urllib3's pools only, not botocore's, so a connection
+    released to a botocore pool (vcrpy 9.4.2) stays there bound to the finished
+    cassette. Both kinds are taken out and closed here; the pool's slot is kept.
+    """
+    from botocore.awsrequest import AWSHTTPConnectionPool, AWSHTTPSConnectionPool
+
+    opened: list[tuple[Any, Any]] = []  # (pool, connection), appended from any thread
+    undo: list[tuple[type[Any], Any]] = []
+    for pool_class in (AWSHTTPConnectionPool, AWSHTTPSConnectionPool):
+        new_conn = pool_class._new_conn  # vcrpy's, inherited from urllib3's pool
+
+        def tracked(pool: Any, *args: Any, _new_conn: Any = new_conn, **kwargs: Any) -> Any:
+            connection = _new_conn(pool, *args, **kwargs)
+            if "real_connection" in vars(connection):  # a vcrpy stub, not a pass-through
+                opened.append((pool, connection))
+            return connection
+
+        undo.append((pool_class, pool_class.__dict__.get("_new_conn")))
+        pool_class._new_conn = tracked
+    try:
+        yield
+    finally:
+        for pool_class, own in undo:
+            if own is None:
+                del pool_class._new_conn
+            else:
+                pool_class._new_conn = own
+        mine = {id(connection) for _, connection in opened}
+        for pool in {id(pool): pool for pool, _ in opened}.values():
+            _drop_from_pool(pool, mine)
+        for _, connection in opened:
+            connection.close()
+
+
+def _drop_from_pool(pool: Any, mine: set[int]) -> None:
+    """Take ``mine`` out of ``pool``'s idle queue, keeping a slot for each (urllib3's None)."""
+    idle = pool.pool
+    if idle is None:  # the pool was closed already
+        return
+    with idle.mutex:
+        idle.queue = type(idle.queue)(
+            None if id(connection) in mine else connection for connection in idle.queue
+        )
+
+
+@contextlib.contextmanager
 def record(
     path: str | os.PathLike[str],
     *,
@@ -666,6 +721,7 @@ def record(
         # vcrpy cassette already active (pytest-recording's), not around it.
         config = recorder.get_merged_config(path=str(recording.path))
         stack.enter_context(_routing_cassette().use(**config))
+        stack.enter_context(_real_connections_closed())
         if skip_sleep:
             local = endpoint_url is not None and is_loopback(urlsplit(endpoint_url).hostname or "")
             stack.enter_context(sleeps_skipped(recording.slept, skip=local))

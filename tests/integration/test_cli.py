@@ -142,6 +142,28 @@ def test_scan_flags_plain_vcrpy_and_scrub_fixes_it_idempotently(
     assert states == ["RUNNING"]
 
 
+def test_scrub_keeps_the_versions_that_recorded_the_cassette(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Stamped by another botocore and library (a contributor's machine, CI's lowest
+    # versions): a re-scrub records nothing, so the file stays as it was.
+    source = CASSETTES / "real" / "describe-job-run_cancelled_sparkpilot.yaml"
+    text = source.read_text(encoding="utf-8")
+    assert "\n  botocore: " in text
+    assert "\n  library: " in text
+    lines = [
+        "  botocore: 1.0.0" if line.startswith("  botocore: ") else line
+        for line in text.splitlines(keepends=False)
+    ]
+    lines = ["  library: 0.0.1" if line.startswith("  library: ") else line for line in lines]
+    path = tmp_path / "other-versions.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    assert cli.main(["scrub", str(path)]) == 0
+    assert f"unchanged {path}" in capsys.readouterr().out
+    assert path.read_text(encoding="utf-8") == before
+
+
 def test_scan_passes_every_project_cassette(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["scan", str(CASSETTES)]) == 0
     assert f"clean: {len(list(CASSETTES.rglob('*.yaml')))} cassette(s)" in capsys.readouterr().out
