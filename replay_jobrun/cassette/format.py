@@ -64,6 +64,13 @@ class _Dumper(_BaseDumper):  # type: ignore[misc]
 
 
 def _represent_str(dumper: Any, value: str) -> Any:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # Bytes that were not UTF-8 (a header value read from !!binary) go back as
+            # they came: as bytes, never refused or altered.
+            return dumper.represent_binary(value.encode("utf-8", errors="surrogateescape"))
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

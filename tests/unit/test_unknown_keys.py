@@ -206,3 +206,16 @@ def test_scrub_changes_nothing_it_does_not_scrub(
     for part in (written, kept, kept["request"], kept["response"], kept["response"]["status"]):
         del part[key]
     assert written == yaml.safe_load(plain.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("where", ["request", "response"])
+def test_a_header_value_that_is_not_utf8_is_kept_as_its_bytes(where: str, tmp_path: Path) -> None:
+    """Found by tools/fuzz_cassettes.py: scrub wrote it as text and crashed (exit 3)."""
+    document = _document()
+    raw = b"\x00\xff\xfebinary"
+    document["interactions"][0][where]["headers"]["X-Other-Tool"] = [raw]
+    path = _write(tmp_path / "c.yaml", document)
+    assert main(["scrub", str(path)]) == 0
+    headers = getattr(load_cassette(path).interactions[0], where).headers
+    assert [value.encode("utf-8", "surrogateescape") for value in headers["X-Other-Tool"]] == [raw]
+    assert main(["scrub", str(path)]) == 0  # and again: unchanged
