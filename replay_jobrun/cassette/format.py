@@ -106,6 +106,12 @@ class RecordedResponse:
 
         Raises :class:`~replay_jobrun.errors.CassetteBodyError` for an encoding that is
         corrupt or not one replay_jobrun decodes (a loaded cassette never holds one)."""
+        return self._decoded
+
+    @functools.cached_property
+    def _decoded(self) -> bytes:
+        # Once per response: load, parse, drift, scrub and the scan each read it, and
+        # inflating gzip is the costly part (the instance is frozen, so it cannot go stale).
         return decode_content(self.body, self.header("content-encoding"))
 
 
